@@ -1,0 +1,69 @@
+"""Atomic file output: the one place that writes files.
+
+A file is written to a temporary file in the destination folder and renamed
+over the destination only when it is complete, so a failure never leaves a
+half-written file behind. ``"-"`` means standard output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from .errors import UsageError
+
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "write_output"]
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str], *, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
+
+    The parent folder is created if needed. On any exception the temporary
+    file is removed and ``path`` is left untouched.
+    """
+    dest = Path(path)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=suffix + ".tmp", dir=dest.parent)
+    except OSError as exc:
+        raise UsageError(f"{dest}: cannot write ({exc.strerror or exc})") from None
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp_path.unlink()
+        raise
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_output(
+    path: str | os.PathLike[str] | None, text: str, *, stream: IO[str] | None = None
+) -> None:
+    """Write ``text`` to ``path``, or to standard output when ``path`` is ``"-"`` or None."""
+    if path is None or os.fspath(path) == "-":
+        out = stream if stream is not None else sys.stdout
+        out.write(text)
+        out.flush()
+        return
+    if Path(path).is_dir():
+        raise UsageError(f"{os.fspath(path)}: is a directory, expected a file path")
+    atomic_write_text(path, text)
