@@ -1,0 +1,661 @@
+"""The evaluation pipeline: score files -> aligned evaluations -> one results table.
+
+``python -m fusionlab.evaluate scores/*.npz`` (or ``fusionlab evaluate``)
+prints, for each evaluation (files sharing dataset, split and subset), one row
+per single stream under every segment-consensus rule and per single segment,
+and one row per stream-fusion rule: two-level (segment consensus inside each
+stream, then fusion across streams), flat (one rule over every stream x
+segment component) and fixed stream weights (RGB:flow 1:1, 1:1.5, 2:1, 1:2).
+Each row has top-1, top-5, mean class accuracy and a paired bootstrap
+interval for top-1; rows are sorted best first (top-1, then top-5, then mean
+class accuracy, then the order of generation).
+
+Only videos with a known label (label >= 0) are scored; ``n_videos`` counts
+them. Rules whose decisions are the same in both domains (max, min, vote,
+single segments) get one row with domain ``"any"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from . import metrics, rules
+from ._io import write_output
+from .errors import UsageError
+from .rules import Domain
+from .scores import Evaluation, ScoreSet, group, load, resolve_paths
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "DEFAULT_STREAM_WEIGHTS",
+    "EvaluateOptions",
+    "FusionSpec",
+    "Results",
+    "evaluate",
+    "evaluate_files",
+    "format_results",
+]
+
+Array = npt.NDArray[np.float64]
+Format = Literal["table", "markdown", "csv", "json"]
+#: Fixed RGB:flow weights every table shows (stream order: rgb, flow, others).
+DEFAULT_STREAM_WEIGHTS: tuple[tuple[float, ...], ...] = ((1, 1), (1, 1.5), (2, 1), (1, 2))
+#: Rules used for segment consensus and stream fusion by default: every
+#: registered rule that needs no fixed weights.
+DEFAULT_RULES: tuple[str, ...] = tuple(n for n, r in rules.RULES.items() if r.symmetric)
+
+
+@dataclass(frozen=True)
+class EvaluateOptions:
+    """What :func:`evaluate` computes.
+
+    Attributes
+    ----------
+    domains : tuple of {"prob", "logit"}
+    consensus : tuple of str
+        Segment-consensus rules for the single-stream rows.
+    fusion : tuple of str
+        Stream-fusion rules (two-level, after mean consensus, and flat).
+    stream_weights : tuple of tuple of float
+        Fixed weights per stream (in the evaluation's stream order) for
+        weighted two-level fusion; ignored where the count does not match the
+        number of streams.
+    bootstrap : int
+        Resamples for the top-1 interval (0 = no interval).
+    confidence : float
+    seed : int
+        Seed of the bootstrap resamples (all rows share them: paired).
+    allow_partial : bool
+        Keep only the videos common to all files of an evaluation.
+    """
+
+    domains: tuple[Domain, ...] = ("prob", "logit")
+    consensus: tuple[str, ...] = DEFAULT_RULES
+    fusion: tuple[str, ...] = DEFAULT_RULES
+    stream_weights: tuple[tuple[float, ...], ...] = DEFAULT_STREAM_WEIGHTS
+    bootstrap: int = 1000
+    confidence: float = 0.95
+    seed: int = 0
+    allow_partial: bool = False
+
+    def __post_init__(self) -> None:
+        for d in self.domains:
+            if d not in rules.DOMAINS:
+                raise UsageError(f"unknown domain {d!r} (expected prob or logit)")
+        for name in (*self.consensus, *self.fusion):
+            rules.get_rule(name)
+        if self.bootstrap < 0:
+            raise UsageError(f"--bootstrap must be >= 0, got {self.bootstrap}")
+        if not 0 < self.confidence < 1:
+            raise UsageError(f"confidence must lie in (0, 1), got {self.confidence}")
+
+
+@dataclass(frozen=True)
+class FusionSpec:
+    """How one row's fused scores are computed from an evaluation.
+
+    Attributes
+    ----------
+    level : {"single", "segment", "two-level", "flat"}
+        One stream under a consensus rule; one segment of one stream; consensus
+        per stream then fusion across streams; one rule over all components.
+    streams : tuple of (stream, epoch)
+    consensus : str or None
+        Segment-consensus rule (None for ``segment`` and ``flat``).
+    fusion : str or None
+        Stream-fusion rule (None for single streams).
+    domain : {"prob", "logit", "any"}
+    weights : tuple of float or None
+        Fixed stream weights of a ``weighted`` fusion.
+    segment : int or None
+        0-based segment of a ``segment`` row.
+    """
+
+    level: Literal["single", "segment", "two-level", "flat"]
+    streams: tuple[tuple[str, int | None], ...]
+    consensus: str | None
+    fusion: str | None
+    domain: Literal["prob", "logit", "any"]
+    weights: tuple[float, ...] | None = None
+    segment: int | None = None
+
+    @property
+    def compute_domain(self) -> Domain:
+        return "prob" if self.domain == "any" else self.domain
+
+    def fused(self, ev: Evaluation, cache: LogProbCache | None = None) -> Array:
+        """Raw fused scores of shape (n_videos, n_classes) over all videos of ``ev``."""
+        cache = cache or LogProbCache(ev)
+        d = self.compute_domain
+        xs = [cache.get(k) for k in self.streams]
+        ms = [ev.sets[k].segment_mask for k in self.streams]
+        if self.level == "segment":
+            assert self.segment is not None  # internal invariant, not input checking
+            return rules.fuse("mean", xs[0][:, [self.segment], :], domain=d)
+        if self.level == "single":
+            assert self.consensus is not None
+            return rules.fuse(self.consensus, xs[0], ms[0], domain=d)
+        if self.level == "flat":
+            assert self.fusion is not None
+            x, m = rules.flat_components(xs, ms)
+            return rules.fuse(self.fusion, x, m, domain=d)
+        assert self.consensus is not None and self.fusion is not None
+        params = {} if self.weights is None else {"weights": self.weights}
+        return rules.two_level(
+            xs, ms, consensus=self.consensus, fusion=self.fusion, domain=d, fusion_params=params
+        )
+
+    def log_probs(self, ev: Evaluation, cache: LogProbCache | None = None) -> Array:
+        """Fused scores normalised to log-probabilities, (n_videos, n_classes)."""
+        rule = rules.get_rule(self.fusion or self.consensus or "mean")
+        out_domain: Domain = "prob" if rule.output == "prob" else self.compute_domain
+        return rules.to_log_probs(self.fused(ev, cache), out_domain)
+
+    @property
+    def streams_label(self) -> str:
+        return "+".join(s if e is None else f"{s}@{e}" for s, e in self.streams)
+
+    @property
+    def consensus_label(self) -> str:
+        if self.level == "segment":
+            return f"segment {(self.segment or 0) + 1}"
+        if self.level == "flat":
+            return "flat"
+        return self.consensus or ""
+
+    @property
+    def weights_label(self) -> str:
+        if self.weights is None:
+            return ""
+        return ":".join(f"{w:g}" for w in self.weights)
+
+
+class LogProbCache:
+    """Log-probabilities (float64) of each (stream, epoch) of an evaluation, computed once."""
+
+    def __init__(self, ev: Evaluation) -> None:
+        self.ev = ev
+        self._cache: dict[tuple[str, int | None], Array] = {}
+
+    def get(self, key: tuple[str, int | None]) -> Array:
+        if key not in self._cache:
+            self._cache[key] = np.asarray(self.ev.sets[key].log_probs(), dtype=np.float64)
+        return self._cache[key]
+
+
+@dataclass
+class Results:
+    """Everything :func:`evaluate` computed.
+
+    Attributes
+    ----------
+    evaluations : list of Evaluation
+    records : list of dict
+        One dict per row, best first within each evaluation; accuracies as
+        fractions in [0, 1]. Keys: ``evaluation, level, streams, epoch,
+        consensus, fusion, domain, weights, top1, top5, mean_class_acc,
+        top1_ci_low, top1_ci_high, nll, ece, n_videos, spec`` (``spec`` is the
+        :class:`FusionSpec` of the row).
+    options : EvaluateOptions
+    extra : dict
+        Results of later stages keyed by name (grid search, importance, ...).
+    """
+
+    evaluations: list[Evaluation]
+    records: list[dict[str, Any]]
+    options: EvaluateOptions
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The records as a DataFrame (object columns keep None as None)."""
+        import pandas as pd
+
+        return (
+            pd.DataFrame(
+                {c: pd.Series([r[c] for r in self.records], dtype=object) for c in _COLUMNS}
+            ).infer_objects()
+            if self.records
+            else pd.DataFrame(columns=_COLUMNS)
+        )
+
+    def rows(self, evaluation: str | None = None) -> list[dict[str, Any]]:
+        """The records of one evaluation (all when None), best first."""
+        return [r for r in self.records if evaluation is None or r["evaluation"] == evaluation]
+
+
+# --------------------------------------------------------------------------- specs
+
+
+def build_specs(ev: Evaluation, opts: EvaluateOptions) -> list[FusionSpec]:
+    """Every row of the default table for ``ev``, in generation order."""
+
+    def domains_for(rule: str) -> list[Literal["prob", "logit", "any"]]:
+        if rules.RULES[rule].domain_invariant:
+            return ["any"]
+        return list(opts.domains)
+
+    specs: list[FusionSpec] = []
+    for stream in ev.streams:
+        epochs = ev.epochs(stream)
+        for epoch in epochs:
+            key = ((stream, epoch),)
+            latest = epoch == epochs[-1]
+            n_seg = ev.sets[(stream, epoch)].n_segments
+            names = opts.consensus if (latest and n_seg > 1) else ("mean",)
+            for c in names:
+                for d in domains_for(c):
+                    specs.append(FusionSpec("single", key, c, None, d))
+            if latest and n_seg > 1:
+                for j in range(n_seg):
+                    specs.append(FusionSpec("segment", key, None, None, "any", segment=j))
+    if len(ev.streams) < 2:
+        return specs
+    keys = tuple((s, ev.epochs(s)[-1]) for s in ev.streams)
+    for f in opts.fusion:
+        for d in domains_for(f):
+            specs.append(FusionSpec("two-level", keys, "mean", f, d))
+    for f in opts.fusion:
+        for d in domains_for(f):
+            specs.append(FusionSpec("flat", keys, None, f, d))
+    for w in opts.stream_weights:
+        if len(w) != len(keys):
+            continue
+        for d in opts.domains:
+            specs.append(FusionSpec("two-level", keys, "mean", "weighted", d, tuple(w)))
+    return specs
+
+
+# --------------------------------------------------------------------------- evaluate
+
+
+def evaluate(
+    evaluations: Sequence[Evaluation],
+    *,
+    options: EvaluateOptions | None = None,
+    progress: bool = True,
+) -> Results:
+    """Compute the default table for already grouped and aligned evaluations.
+
+    Parameters
+    ----------
+    evaluations : sequence of Evaluation
+        From :func:`fusionlab.scores.group`.
+    options : EvaluateOptions, optional
+    progress : bool, default True
+        Show a progress bar on stderr once work has run for two seconds.
+
+    Returns
+    -------
+    Results
+    """
+    from tqdm.auto import tqdm
+
+    opts = options or EvaluateOptions()
+    all_specs = [(ev, build_specs(ev, opts)) for ev in evaluations]
+    total = sum(len(s) for _, s in all_specs)
+    records: list[dict[str, Any]] = []
+    with tqdm(
+        total=total, delay=2.0, disable=not progress, file=sys.stderr, unit="row", leave=False
+    ) as bar:
+        for ev, specs in all_specs:
+            records.extend(_evaluate_one(ev, specs, opts, bar.update))
+    return Results(evaluations=list(evaluations), records=records, options=opts)
+
+
+_COLUMNS = [
+    "evaluation",
+    "level",
+    "streams",
+    "epoch",
+    "consensus",
+    "fusion",
+    "domain",
+    "weights",
+    "top1",
+    "top5",
+    "mean_class_acc",
+    "top1_ci_low",
+    "top1_ci_high",
+    "nll",
+    "ece",
+    "n_videos",
+    "spec",
+]
+
+
+def known_labels(ev: Evaluation) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+    """Mask of the videos with a known label, and those labels."""
+    known = ev.labels >= 0
+    if not known.any():
+        raise UsageError(
+            f"evaluation {ev.name}: no video has a known label (all -1); accuracy is not defined"
+        )
+    return known, ev.labels[known]
+
+
+def _evaluate_one(
+    ev: Evaluation,
+    specs: Sequence[FusionSpec],
+    opts: EvaluateOptions,
+    advance: Callable[[int], Any],
+) -> list[dict[str, Any]]:
+    known, y = known_labels(ev)
+    cache = LogProbCache(ev)
+    c = ev.n_classes
+    k5 = min(5, c)
+    rows: list[dict[str, Any]] = []
+    correct = np.zeros((len(specs), y.size), dtype=bool)
+    for i, spec in enumerate(specs):
+        fused = spec.fused(ev, cache)[known]
+        c1 = metrics.correct_top_k(y, fused, k=1, validate_args=False)
+        c5 = metrics.correct_top_k(y, fused, k=k5, validate_args=False)
+        pred = metrics.predict(fused)
+        rule = rules.get_rule(spec.fusion or spec.consensus or "mean")
+        out_domain: Domain = "prob" if rule.output == "prob" else spec.compute_domain
+        logp = rules.to_log_probs(fused, out_domain)
+        correct[i] = c1
+        epochs = {e for _, e in spec.streams}
+        rows.append(
+            {
+                "evaluation": ev.name,
+                "level": spec.level,
+                "streams": [s for s, _ in spec.streams],
+                "epoch": next(iter(epochs)) if len(epochs) == 1 else None,
+                "consensus": spec.consensus_label,
+                "fusion": spec.fusion,
+                "domain": spec.domain,
+                "weights": None if spec.weights is None else list(spec.weights),
+                "top1": float(c1.mean()),
+                "top5": float(c5.mean()),
+                "mean_class_acc": metrics.mean_class_accuracy(y, pred, n_classes=c),
+                "top1_ci_low": math.nan,
+                "top1_ci_high": math.nan,
+                "nll": metrics.nll(y, logp),
+                "ece": metrics.ece(y, logp),
+                "n_videos": int(y.size),
+                "spec": spec,
+            }
+        )
+        advance(1)
+    if opts.bootstrap > 0 and specs:
+        ci = metrics.bootstrap_ci(
+            correct,
+            n_resamples=opts.bootstrap,
+            confidence=opts.confidence,
+            seed=opts.seed,
+            validate_args=False,
+        )
+        for r, (lo, hi) in zip(rows, ci, strict=True):
+            r["top1_ci_low"], r["top1_ci_high"] = float(lo), float(hi)
+    order = sorted(
+        range(len(rows)),
+        key=lambda i: (-rows[i]["top1"], -rows[i]["top5"], -rows[i]["mean_class_acc"], i),
+    )
+    return [rows[i] for i in order]
+
+
+def load_evaluations(
+    patterns: Sequence[str], *, allow_partial: bool = False
+) -> tuple[list[ScoreSet], list[Evaluation]]:
+    """Resolve globs, load every file, group and align them."""
+    paths = resolve_paths(patterns)
+    if not paths:
+        raise UsageError("no score files given")
+    sets = [load(p) for p in paths]
+    return sets, group(sets, allow_partial=allow_partial)
+
+
+def evaluate_files(
+    patterns: Sequence[str],
+    *,
+    options: EvaluateOptions | None = None,
+    progress: bool = True,
+) -> Results:
+    """Load, group, align and evaluate score files (globs allowed).
+
+    Examples
+    --------
+    >>> import glob
+    >>> res = evaluate_files(sorted(glob.glob("scores/*.npz")), progress=False)  # doctest: +SKIP
+    >>> res.table[["streams", "consensus", "fusion", "top1"]].head()  # doctest: +SKIP
+    """
+    opts = options or EvaluateOptions()
+    _, evs = load_evaluations(patterns, allow_partial=opts.allow_partial)
+    return evaluate(evs, options=opts, progress=progress)
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _pct(v: float) -> str:
+    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.2f}"
+
+
+def _display_rows(results: Results, evaluation: str) -> list[list[str]]:
+    out = []
+    for i, r in enumerate(results.rows(evaluation), start=1):
+        spec: FusionSpec = r["spec"]
+        lo, hi = r["top1_ci_low"], r["top1_ci_high"]
+        ci = "" if math.isnan(lo) else f"[{_pct(lo)}, {_pct(hi)}]"
+        out.append(
+            [
+                str(i),
+                spec.streams_label,
+                spec.consensus_label,
+                r["fusion"] or "",
+                r["domain"],
+                spec.weights_label,
+                _pct(r["top1"]),
+                _pct(r["top5"]),
+                _pct(r["mean_class_acc"]),
+                ci,
+            ]
+        )
+    return out
+
+
+_HEADERS = [
+    "#",
+    "streams",
+    "consensus",
+    "fusion",
+    "domain",
+    "weights",
+    "top-1 %",
+    "top-5 %",
+    "mean-class %",
+    "top-1 CI",
+]
+
+
+def describe(ev: Evaluation) -> str:
+    """One line: videos, classes, streams and segments of an evaluation."""
+    parts = []
+    for s in ev.streams:
+        st = ev.latest(s)
+        eps = [e for e in ev.epochs(s) if e is not None]
+        ep = f", epochs {','.join(map(str, eps))}" if eps else ""
+        parts.append(f"{s} ({st.n_segments} seg, {st.kind}{ep})")
+    known = int((ev.labels >= 0).sum())
+    dropped = ev.report.n_dropped
+    drop = f"; {dropped} rows dropped by --allow-partial" if dropped else ""
+    return f"{ev.name}: {known} videos, {ev.n_classes} classes; streams {', '.join(parts)}{drop}"
+
+
+def format_results(results: Results, fmt: Format = "table") -> str:
+    """Render the results table as text, Markdown, CSV or JSON.
+
+    ``table`` and ``markdown`` show percentages; ``csv`` and ``json`` hold
+    fractions in [0, 1]. The JSON is a list of row objects.
+    """
+    if fmt == "json":
+        return json.dumps(to_records(results), indent=2, allow_nan=False) + "\n"
+    if fmt == "csv":
+        df = results.table.drop(columns=["spec"]).copy()
+        df["streams"] = df["streams"].map("+".join)
+        df["weights"] = df["weights"].map(
+            lambda w: "" if w is None else ":".join(f"{v:g}" for v in w)
+        )
+        out: str = df.to_csv(index=False, lineterminator="\n", float_format="%.6f")
+        return out
+    chunks = []
+    conf = round(results.options.confidence * 100)
+    headers = [h if h != "top-1 CI" else f"top-1 {conf}% CI" for h in _HEADERS]
+    for ev in results.evaluations:
+        rows = _display_rows(results, ev.name)
+        if fmt == "markdown":
+            lines = [f"### {ev.name}", "", describe(ev), ""]
+            lines.append("| " + " | ".join(headers) + " |")
+            lines.append("|" + "|".join("---:" if h[0] in "#tm" else "---" for h in headers) + "|")
+            lines.extend("| " + " | ".join(r) + " |" for r in rows)
+            chunks.append("\n".join(lines) + "\n")
+        else:
+            widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(headers)]
+            lines = [
+                describe(ev),
+                _fmt_row(headers, widths),
+                _fmt_row(["-" * w for w in widths], widths),
+            ]
+            lines.extend(_fmt_row(r, widths) for r in rows)
+            chunks.append("\n".join(lines) + "\n")
+    return "\n".join(chunks)
+
+
+def _fmt_row(cells: Sequence[str], widths: Sequence[int]) -> str:
+    right = {0, 6, 7, 8}
+    return "  ".join(
+        c.rjust(w) if j in right else c.ljust(w)
+        for j, (c, w) in enumerate(zip(cells, widths, strict=True))
+    ).rstrip()
+
+
+def to_records(results: Results) -> list[dict[str, Any]]:
+    """The table as JSON-ready row dicts (fractions; ``top1_ci`` as [low, high] or null)."""
+    out = []
+    for rec in results.records:
+        r = dict(rec)
+        spec = r.pop("spec")
+        lo, hi = r.pop("top1_ci_low"), r.pop("top1_ci_high")
+        r["top1_ci"] = None if math.isnan(lo) else [lo, hi]
+        r["streams"] = list(r["streams"])
+        r["label"] = " ".join(
+            p for p in (spec.streams_label, spec.consensus_label, r["fusion"] or "") if p
+        )
+        for k in ("nll", "ece"):
+            if not math.isfinite(r[k]):
+                r[k] = None
+        out.append(r)
+    return out
+
+
+def _csv_cell(v: Any) -> Any:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return "" if math.isnan(v) else f"{v:.6f}"
+    return v
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _rule_list(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    for n in names:
+        if n not in rules.RULES:
+            raise argparse.ArgumentTypeError(
+                f"unknown rule {n!r} (known: {', '.join(DEFAULT_RULES)})"
+            )
+    return names
+
+
+def _weights(text: str) -> tuple[float, ...]:
+    try:
+        w = tuple(float(v) for v in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"weights must look like 1:1.5, got {text!r}") from None
+    if any(not math.isfinite(v) or v < 0 for v in w) or not any(w):
+        raise argparse.ArgumentTypeError(f"weights must be non-negative, not all 0: {text!r}")
+    return w
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``fusionlab evaluate``."""
+    parser.add_argument("files", nargs="+", metavar="FILE", help="score files (.npz); globs ok")
+    parser.add_argument(
+        "--domain", choices=["prob", "logit", "both"], default="both", help="fusion domain"
+    )
+    parser.add_argument(
+        "--format", choices=["table", "markdown", "csv", "json"], default="table", dest="fmt"
+    )
+    parser.add_argument("--output", "-o", default="-", help="output file ('-' = stdout)")
+    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (0=off)")
+    parser.add_argument("--confidence", type=float, default=0.95)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resamples")
+    parser.add_argument(
+        "--consensus", type=_rule_list, default=DEFAULT_RULES, help="comma-separated rules"
+    )
+    parser.add_argument(
+        "--fusion", type=_rule_list, default=DEFAULT_RULES, help="comma-separated rules"
+    )
+    parser.add_argument(
+        "--weights",
+        type=_weights,
+        action="append",
+        help="fixed stream weights like 1:1.5 (repeatable; replaces the defaults "
+        "1:1, 1:1.5, 2:1, 1:2)",
+    )
+    parser.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="keep only the videos common to all files instead of failing",
+    )
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or notes")
+
+
+def options_from_args(args: argparse.Namespace) -> EvaluateOptions:
+    domains: tuple[Domain, ...] = ("prob", "logit") if args.domain == "both" else (args.domain,)
+    return EvaluateOptions(
+        domains=domains,
+        consensus=tuple(args.consensus),
+        fusion=tuple(args.fusion),
+        stream_weights=tuple(args.weights) if args.weights else DEFAULT_STREAM_WEIGHTS,
+        bootstrap=args.bootstrap,
+        confidence=args.confidence,
+        seed=args.seed,
+        allow_partial=args.allow_partial,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``fusionlab evaluate``; returns the exit status."""
+    opts = options_from_args(args)
+    results = evaluate_files(args.files, options=opts, progress=not args.quiet)
+    if not args.quiet:
+        for ev in results.evaluations:
+            if ev.report.n_dropped:
+                print(
+                    f"note: {ev.name}: kept {ev.report.n_common} common videos; dropped "
+                    + ", ".join(f"{n} from {p}" for p, n in ev.report.dropped.items() if n),
+                    file=sys.stderr,
+                )
+    write_output(args.output, format_results(results, args.fmt))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from .cli import run_subcommand
+
+    sys.exit(run_subcommand("evaluate", prog="python -m fusionlab.evaluate"))
