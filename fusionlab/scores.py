@@ -216,6 +216,10 @@ def load(path: str | os.PathLike[str]) -> ScoreSet:
     if os.path.isdir(p):
         raise ScoreFileError(p, "is a directory, expected a .npz score file")
     if not zipfile.is_zipfile(p):
+        with open(p, "rb") as fh:
+            head = fh.read(4)
+        if head.startswith(b"PK"):
+            raise ScoreFileError(p, "truncated or corrupt npz file (incomplete zip archive)")
         raise ScoreFileError(p, "not an npz file (not a zip archive)")
     arrays: dict[str, np.ndarray[Any, Any]] = {}
     try:
@@ -223,7 +227,10 @@ def load(path: str | os.PathLike[str]) -> ScoreSet:
             names = list(z.files)
             for key in names:
                 if key in _REQUIRED or key in ("class_names", "segment_mask"):
-                    arrays[key] = z[key]
+                    value = z[key]
+                    if not isinstance(value, np.ndarray):
+                        raise ScoreFileError(p, f"member {key!r} is not a .npy array")
+                    arrays[key] = value
     except ValueError as exc:
         if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
             raise ScoreFileError(

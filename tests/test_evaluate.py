@@ -1,0 +1,221 @@
+"""The evaluate pipeline and command: content, formats, reproducibility."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fusionlab import cli, metrics, rules, synth
+from fusionlab.evaluate import EvaluateOptions, evaluate, evaluate_files, format_results
+from fusionlab.scores import group, save
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> list[str]:
+    sets = synth.make_scores(
+        n_videos=90,
+        n_classes=6,
+        n_segments=3,
+        seed=3,
+        kind="prob",
+        streams={"rgb": (1.2, 1.0, 0.5), "flow": (1.4, 1.1, 0.6)},
+    )
+    out = []
+    for s in sets:
+        p = tmp_path / f"{s.stream}.npz"
+        meta = {k: v for k, v in s.meta.items() if k not in ("stream", "kind")}
+        save(p, s.scores, s.labels, s.video_ids, kind=s.kind, stream=s.stream, **meta)
+        out.append(str(p))
+    return out
+
+
+def _json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
+    assert cli.main(["evaluate", *argv, "--format", "json", "-q"]) == 0
+    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+
+def test_json_rows_match_hand_computation(
+    files: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = _json(files, capsys)
+    required = {
+        "evaluation",
+        "streams",
+        "consensus",
+        "fusion",
+        "domain",
+        "weights",
+        "top1",
+        "top5",
+        "mean_class_acc",
+        "top1_ci",
+        "n_videos",
+    }
+    assert all(required <= set(r) for r in rows)
+    ev = group([__import__("fusionlab").load(f) for f in files])[0]
+    y = ev.labels
+    x_rgb = ev.sets[("rgb", None)].log_probs()
+    x_flow = ev.sets[("flow", None)].log_probs()
+
+    def find(**kw: object) -> dict[str, object]:
+        hits = [r for r in rows if all(r[k] == v for k, v in kw.items())]
+        assert len(hits) == 1, kw
+        return hits[0]
+
+    r = find(streams=["rgb"], consensus="mean", domain="prob")
+    assert r["top1"] == pytest.approx((np.exp(x_rgb).mean(1).argmax(1) == y).mean())
+    r = find(streams=["flow"], consensus="segment 3", domain="any")
+    assert r["top1"] == pytest.approx((x_flow[:, 2].argmax(1) == y).mean())
+    r = find(
+        streams=["rgb", "flow"],
+        consensus="mean",
+        fusion="weighted",
+        weights=[1, 1.5],
+        domain="logit",
+    )
+    fused = 0.4 * x_rgb.mean(1) + 0.6 * x_flow.mean(1)
+    assert r["top1"] == pytest.approx((fused.argmax(1) == y).mean())
+    assert r["top5"] == pytest.approx(metrics.top_k_accuracy(y, fused, k=5))
+    assert r["mean_class_acc"] == pytest.approx(
+        metrics.mean_class_accuracy(y, fused.argmax(1), n_classes=6)
+    )
+    lo, hi = r["top1_ci"]  # type: ignore[misc]
+    assert 0 <= lo <= r["top1"] <= hi <= 1
+    # all four default fixed weights and the flat rows are there
+    weights = {tuple(r["weights"]) for r in rows if r["weights"]}  # type: ignore[arg-type]
+    assert weights == {(1, 1), (1, 1.5), (2, 1), (1, 2)}
+    assert any(r["level"] == "flat" for r in rows)
+    # best first
+    top1 = [r["top1"] for r in rows]
+    assert top1 == sorted(top1, reverse=True)
+    assert all(0 <= r["top1"] <= 1 and r["n_videos"] == 90 for r in rows)
+
+
+def test_every_rule_and_domain_present(
+    files: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = _json(files, capsys)
+    for name, rule in rules.RULES.items():
+        if name == "weighted":
+            continue
+        doms = {"any"} if rule.domain_invariant else {"prob", "logit"}
+        for stream in ("rgb", "flow"):
+            got = {r["domain"] for r in rows if r["streams"] == [stream] and r["consensus"] == name}
+            assert got == doms, (name, stream)
+        got = {r["domain"] for r in rows if r["level"] == "two-level" and r["fusion"] == name}
+        assert got == doms
+
+
+def test_domain_option_and_bootstrap_off(
+    files: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = _json([*files, "--domain", "logit", "--bootstrap", "0"], capsys)
+    assert {r["domain"] for r in rows} == {"logit", "any"}
+    assert all(r["top1_ci"] is None for r in rows)
+
+
+def test_seeded_bootstrap_reproducible(files: list[str]) -> None:
+    a = evaluate_files(files, options=EvaluateOptions(seed=5, bootstrap=200), progress=False)
+    b = evaluate_files(files, options=EvaluateOptions(seed=5, bootstrap=200), progress=False)
+    c = evaluate_files(files, options=EvaluateOptions(seed=6, bootstrap=200), progress=False)
+    assert format_results(a, "json") == format_results(b, "json")
+    assert format_results(a, "json") != format_results(c, "json")
+
+
+def test_formats(files: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "t.csv"
+    assert cli.main(["evaluate", *files, "--format", "csv", "-o", str(out), "-q"]) == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert rows and 0 <= float(rows[0]["top1"]) <= 1
+    assert cli.main(["evaluate", *files, "--format", "markdown", "-q"]) == 0
+    md = capsys.readouterr().out
+    assert md.startswith("### synthetic/split1/test") and "| 1 | rgb+flow |" in md
+    assert cli.main(["evaluate", *files, "-q"]) == 0
+    table = capsys.readouterr().out
+    assert "top-1 95% CI" in table and "90 videos, 6 classes" in table
+
+
+def test_unknown_labels_are_not_scored(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(0)
+    p = rng.dirichlet(np.ones(3), size=(10, 2))
+    labels = np.array([0, 1, 2, 0, 1, 2, -1, -1, 0, 1])
+    f = save(tmp_path / "a.npz", p, labels, [f"v{i}" for i in range(10)], kind="prob", stream="rgb")
+    rows = _json([str(f.path)], capsys)
+    assert {r["n_videos"] for r in rows} == {8}
+    r = next(r for r in rows if r["consensus"] == "mean" and r["domain"] == "prob")
+    known = labels >= 0
+    assert r["top1"] == pytest.approx((p.mean(1).argmax(1)[known] == labels[known]).mean())
+
+
+def test_all_labels_unknown_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = save(
+        tmp_path / "a.npz",
+        np.full((3, 2), 0.5),
+        [-1, -1, -1],
+        ["a", "b", "c"],
+        kind="prob",
+        stream="rgb",
+    )
+    assert cli.main(["evaluate", str(f.path), "-q"]) == 2
+    assert "no video has a known label" in capsys.readouterr().err
+
+
+def test_several_epochs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    paths = []
+    for epoch, strength in ((1, 0.3), (5, 1.5)):
+        streams = {"rgb": strength, "flow": strength}
+        for s in synth.make_scores(n_videos=30, n_classes=3, n_segments=2, seed=1, streams=streams):
+            meta = {k: v for k, v in s.meta.items() if k not in ("stream", "kind")}
+            p = tmp_path / f"{s.stream}{epoch}.npz"
+            save(
+                p,
+                s.scores,
+                s.labels,
+                s.video_ids,
+                kind=s.kind,
+                stream=s.stream,
+                epoch=epoch,
+                **meta,
+            )
+            paths.append(str(p))
+    rows = _json(paths, capsys)
+    assert {r["epoch"] for r in rows if r["streams"] == ["rgb"]} == {1, 5}
+    fusion = [r for r in rows if len(r["streams"]) == 2]  # type: ignore[arg-type]
+    assert fusion and {r["epoch"] for r in fusion} == {5}
+
+
+def test_results_api(files: list[str]) -> None:
+    res = evaluate_files(files, progress=False)
+    t = res.table
+    assert len(t) == len(res.records) and t["top1"].between(0, 1).all()
+    best = res.records[0]
+    fused = best["spec"].log_probs(res.evaluations[0])
+    assert fused.shape == (90, 6)
+    np.testing.assert_allclose(np.exp(fused).sum(1), 1.0)
+
+
+def test_evaluate_takes_evaluations_directly() -> None:
+    ev = group(synth.make_scores(n_videos=20, n_classes=4, n_segments=1, seed=0))[0]
+    res = evaluate([ev], options=EvaluateOptions(bootstrap=0), progress=False)
+    # one segment: one consensus row per stream (rules collapse), no segment rows
+    singles = [r for r in res.records if len(r["streams"]) == 1]
+    assert len(singles) == 4  # mean x 2 domains x 2 streams
+    assert not any(r["level"] == "segment" for r in res.records)
+
+
+def test_import_is_light() -> None:
+    code = (
+        "import sys, fusionlab, fusionlab.rules, fusionlab.metrics, fusionlab.evaluate\n"
+        "names = ('matplotlib', 'seaborn', 'torch', 'jinja2', 'sklearn')\n"
+        "heavy = [m for m in names if m in sys.modules]\n"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -1,0 +1,158 @@
+"""Score files: round trip, validation details, alignment by id, grouping."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import raw_arrays, write_raw
+
+import fusionlab as fl
+from fusionlab.errors import AlignmentError, ScoreFileError
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=(5, 2, 3)).astype(np.float16)
+    mask = np.array([[True, True], [True, False], [True, True], [True, True], [False, True]])
+    s = fl.save(
+        tmp_path / "sub" / "a.npz",
+        scores,
+        [0, 1, 2, -1, 0],
+        ["a", "b", "c", "d", "e"],
+        kind="logit",
+        stream="flow",
+        class_names=["x", "y", "z"],
+        segment_mask=mask,
+        dataset="ucf101",
+        split="2",
+        subset="val",
+        epoch=7,
+        model="bn-inception",
+    )
+    t = fl.load(tmp_path / "sub" / "a.npz")
+    for u in (s, t):
+        assert u.scores.dtype == np.float16
+        np.testing.assert_array_equal(u.scores, scores)
+        np.testing.assert_array_equal(u.labels, [0, 1, 2, -1, 0])
+        np.testing.assert_array_equal(u.segment_mask, mask)
+        assert u.stream == "flow" and u.kind == "logit" and u.epoch == 7
+        assert u.eval_key == ("ucf101", "2", "val")
+        assert u.meta["model"] == "bn-inception" and u.meta["version"] == 1
+    with np.load(tmp_path / "sub" / "a.npz", allow_pickle=False) as z:
+        assert json.loads(str(z["meta"]))["format"] == "fusionlab.scores"
+    assert list(tmp_path.joinpath("sub").iterdir()) == [tmp_path / "sub" / "a.npz"]  # no temp left
+
+
+def test_two_dimensional_scores_read_as_one_segment(tmp_path: Path) -> None:
+    a = raw_arrays()
+    a["scores"] = a["scores"][:, 0, :]
+    s = fl.load(write_raw(tmp_path / "a.npz", a))
+    assert s.scores.shape == (12, 1, 4)
+
+
+def test_save_refuses_invalid_and_writes_nothing(tmp_path: Path) -> None:
+    with pytest.raises(ScoreFileError, match="duplicate video id"):
+        fl.save(
+            tmp_path / "a.npz",
+            np.full((2, 3), 1 / 3),
+            [0, 1],
+            ["a", "a"],
+            kind="prob",
+            stream="rgb",
+        )
+    assert not any(tmp_path.iterdir())
+
+
+def test_log_probs_per_kind() -> None:
+    logits = np.array([[[1.0, 2.0, 3.0]]])
+    lp = logits - np.log(np.exp(logits).sum())
+    for kind, scores in (("logit", logits), ("prob", np.exp(lp)), ("logprob", lp)):
+        s = fl.scores.build(scores, [0], ["v"], kind=kind, stream="rgb")  # type: ignore[arg-type]
+        np.testing.assert_allclose(s.log_probs(), lp, atol=1e-12)
+
+
+def test_float16_probabilities_use_wider_tolerance() -> None:
+    p = np.full((1, 7), 1 / 7, dtype=np.float16)
+    fl.scores.build(p, [0], ["v"], kind="prob", stream="rgb")  # sums to 1.0005 in float16
+
+
+def test_masked_segments_are_not_validated() -> None:
+    p = np.full((2, 2, 3), 1 / 3)
+    p[1, 1] = np.nan
+    s = fl.scores.build(
+        p, [0, 1], ["a", "b"], kind="prob", stream="rgb", segment_mask=[[True, True], [True, False]]
+    )
+    assert np.isfinite(s.log_probs()).all()
+
+
+def _set(ids: list[str], labels: list[int], stream: str, c: int = 3) -> fl.ScoreSet:
+    scores = np.eye(c)[np.array(labels) % c] * 0.5 + 0.5 / c
+    return fl.scores.build(scores, labels, ids, kind="prob", stream=stream, path=f"{stream}.npz")
+
+
+def test_align_by_id_never_by_position() -> None:
+    a = _set(["a", "b", "c"], [0, 1, 2], "rgb")
+    b = _set(["c", "a", "b"], [2, 0, 1], "flow")
+    (x, y), rep = fl.align([a, b])
+    np.testing.assert_array_equal(y.video_ids, ["a", "b", "c"])
+    np.testing.assert_array_equal(y.labels, x.labels)
+    np.testing.assert_array_equal(y.scores, a.scores)  # same scores as a, row for row
+    assert rep.n_dropped == 0
+
+
+def test_align_unknown_labels_merge() -> None:
+    a = _set(["a", "b"], [0, -1], "rgb")
+    b = _set(["a", "b"], [-1, 2], "flow")
+    ev = fl.group([a, b])[0]
+    np.testing.assert_array_equal(ev.labels, [0, 2])
+
+
+def test_align_class_names_disagree() -> None:
+    a = fl.scores.build(
+        np.full((1, 2), 0.5),
+        [0],
+        ["v"],
+        kind="prob",
+        stream="rgb",
+        class_names=["run", "walk"],
+        path="a.npz",
+    )
+    b = fl.scores.build(
+        np.full((1, 2), 0.5),
+        [0],
+        ["v"],
+        kind="prob",
+        stream="flow",
+        class_names=["run", "jump"],
+        path="b.npz",
+    )
+    with pytest.raises(AlignmentError, match="class 1 is named 'jump'"):
+        fl.align([a, b])
+
+
+def test_group_by_dataset_split_subset_and_epochs(tmp_path: Path) -> None:
+    files = []
+    for split in ("1", "2"):
+        for stream in ("flow", "rgb"):
+            for epoch in (3, 9):
+                files.append(
+                    write_raw(
+                        tmp_path / f"{split}{stream}{epoch}.npz",
+                        raw_arrays(stream=stream, split=split, epoch=epoch),
+                    )
+                )
+    evs = fl.group([fl.load(f) for f in files])
+    assert [e.name for e in evs] == ["toy/split1/test", "toy/split2/test"]
+    assert evs[0].streams == ["rgb", "flow"]  # well-known streams first
+    assert evs[0].epochs("rgb") == [3, 9]
+    assert evs[0].latest("flow").epoch == 9
+
+
+def test_group_duplicate_stream_epoch(tmp_path: Path) -> None:
+    f1 = write_raw(tmp_path / "a.npz", raw_arrays())
+    f2 = write_raw(tmp_path / "b.npz", raw_arrays())
+    with pytest.raises(AlignmentError, match="also given by"):
+        fl.group([fl.load(f1), fl.load(f2)])
