@@ -67,6 +67,7 @@ __all__ = [
     "confusion_matrix",
     "correct_top_k",
     "ece",
+    "ece_from_bins",
     "mcnemar",
     "mean_class_accuracy",
     "nll",
@@ -74,6 +75,7 @@ __all__ = [
     "per_class_accuracy",
     "predict",
     "reliability_bins",
+    "reliability_from_confidence",
     "top_k_accuracy",
 ]
 
@@ -629,17 +631,64 @@ def reliability_bins(
     y = _check_y_true_for(y_true, x, "log_prob")
     conf = np.clip(np.exp(x.max(axis=1)), 0.0, 1.0)
     correct = np.argmax(x, axis=1) == y
+    return reliability_from_confidence(conf, correct, n_bins=n_bins)
+
+
+def reliability_from_confidence(
+    confidence: npt.ArrayLike, correct: npt.ArrayLike, *, n_bins: int = 15
+) -> ReliabilityBins:
+    """:func:`reliability_bins` from per-sample top-label confidences and correctness.
+
+    For callers that process samples in chunks and keep only these two
+    vectors (the large-evaluation path of ``fusionlab.evaluate``).
+
+    Parameters
+    ----------
+    confidence : array-like of shape (n_samples,)
+        Top-label probabilities in [0, 1].
+    correct : array-like of shape (n_samples,), bool
+        Whether the top-label prediction is right.
+    n_bins : int, default=15
+
+    Examples
+    --------
+    >>> reliability_from_confidence([0.9, 0.6, 0.7], [True, False, True], n_bins=2).count
+    array([0, 3])
+    """
+    n_bins = _check_int_option("n_bins", n_bins)
+    conf = np.clip(np.asarray(confidence, dtype=np.float64), 0.0, 1.0)
+    hits = np.asarray(correct, dtype=np.float64)
+    if conf.ndim != 1 or hits.shape != conf.shape:
+        raise UsageError(
+            f"'confidence' and 'correct' must be 1-d of equal length, got {conf.shape} and "
+            f"{hits.shape}."
+        )
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     # searchsorted(side="left") gives i with edges[i-1] < conf <= edges[i]: bins (lo, hi].
     idx = np.clip(np.searchsorted(edges, conf, side="left") - 1, 0, n_bins - 1)
     count = np.bincount(idx, minlength=n_bins).astype(np.int64, copy=False)
     conf_sum = np.bincount(idx, weights=conf, minlength=n_bins)
-    hit_sum = np.bincount(idx, weights=correct.astype(np.float64), minlength=n_bins)
+    hit_sum = np.bincount(idx, weights=hits, minlength=n_bins)
     mean_conf = np.full(n_bins, np.nan)
     accuracy = np.full(n_bins, np.nan)
     np.divide(conf_sum, count, out=mean_conf, where=count > 0)
     np.divide(hit_sum, count, out=accuracy, where=count > 0)
     return ReliabilityBins(edges=edges, count=count, confidence=mean_conf, accuracy=accuracy)
+
+
+def ece_from_bins(bins: ReliabilityBins) -> float:
+    """Expected calibration error of precomputed reliability bins.
+
+    Examples
+    --------
+    >>> round(ece_from_bins(reliability_from_confidence([0.9, 0.6], [True, False], n_bins=2)), 4)
+    0.25
+    """
+    n = int(bins.count.sum())
+    _check_nonempty("y_true", n)
+    full = bins.count > 0
+    gap = np.abs(bins.accuracy[full] - bins.confidence[full])
+    return float(np.sum(bins.count[full] * gap) / n)
 
 
 def ece(y_true: npt.ArrayLike, log_prob: npt.ArrayLike, *, n_bins: int = 15) -> float:
@@ -675,12 +724,7 @@ def ece(y_true: npt.ArrayLike, log_prob: npt.ArrayLike, *, n_bins: int = 15) -> 
     >>> round(ece([0, 1, 1], log_prob, n_bins=2), 4)
     0.0667
     """
-    bins = reliability_bins(y_true, log_prob, n_bins=n_bins)
-    n = int(bins.count.sum())
-    _check_nonempty("y_true", n)
-    full = bins.count > 0
-    gap = np.abs(bins.accuracy[full] - bins.confidence[full])
-    return float(np.sum(bins.count[full] * gap) / n)
+    return ece_from_bins(reliability_bins(y_true, log_prob, n_bins=n_bins))
 
 
 # --------------------------------------------------------------------------- bootstrap

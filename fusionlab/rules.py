@@ -1,6 +1,6 @@
 """Fusion rules: pure functions over a component axis, and their one registry.
 
-Every rule has the signature ``fn(x, mask=None, *, domain, **params) -> fused``:
+Every rule has the signature ``fn(x, mask=None, *, domain, probs=None, **params) -> fused``:
 
 x : ndarray of shape (n_videos, n_components, n_classes)
     LOG-probabilities of each component. A component is a segment of one
@@ -15,6 +15,9 @@ domain : {"prob", "logit"}
     differ from logits by one constant per component and video, so every rule
     that is linear in its inputs (means, weighted means) makes exactly the
     decisions it would make on raw logits.
+probs : ndarray like ``x``, optional
+    ``exp(x)``, when the caller already has it (a cache across many rules);
+    never required, and only read.
 fused : ndarray of shape (n_videos, n_classes)
     Raw fused scores whose argmax is the decision (ties go to the lowest class
     index, as ``numpy.argmax`` does). :func:`to_log_probs` normalises them
@@ -111,8 +114,10 @@ def _check(x: Array, mask: Mask, domain: str) -> None:
         raise UsageError(f"mask must have shape {x.shape[:2]}, got {mask.shape}")
 
 
-def _values(x: Array, domain: str) -> Array:
-    return np.exp(x) if domain == "prob" else x
+def _values(x: Array, domain: str, probs: Array | None = None) -> Array:
+    if domain != "prob":
+        return x
+    return np.exp(x) if probs is None else probs
 
 
 def _masked_weighted_sum(v: Array, w: Array) -> Array:
@@ -184,10 +189,10 @@ def normalize_weights(weights: Sequence[float] | npt.ArrayLike, k: int) -> Array
 # --------------------------------------------------------------------------- rules
 
 
-def mean(x: Array, mask: Mask = None, *, domain: Domain) -> Array:
+def mean(x: Array, mask: Mask = None, *, domain: Domain, probs: Array | None = None) -> Array:
     """Mean over components: sum rule (prob) or product rule (logit)."""
     _check(x, mask, domain)
-    v = _values(x, domain)
+    v = _values(x, domain, probs)
     if mask is None:
         out: Array = v.mean(axis=1)
         return out
@@ -196,7 +201,12 @@ def mean(x: Array, mask: Mask = None, *, domain: Domain) -> Array:
 
 
 def weighted(
-    x: Array, mask: Mask = None, *, domain: Domain, weights: Sequence[float] | npt.ArrayLike
+    x: Array,
+    mask: Mask = None,
+    *,
+    domain: Domain,
+    weights: Sequence[float] | npt.ArrayLike,
+    probs: Array | None = None,
 ) -> Array:
     """Weighted mean with fixed component weights (e.g. RGB:flow 1:1.5).
 
@@ -206,38 +216,56 @@ def weighted(
     """
     _check(x, mask, domain)
     w = normalize_weights(weights, x.shape[1])
-    v = _values(x, domain)
+    v = _values(x, domain, probs)
     if mask is None:
         return _masked_weighted_sum(v, w)
     return _masked_weighted_sum(v, _row_normalize(np.broadcast_to(w, mask.shape).copy(), mask))
 
 
-def max_rule(x: Array, mask: Mask = None, *, domain: Domain) -> Array:
+def max_rule(x: Array, mask: Mask = None, *, domain: Domain, probs: Array | None = None) -> Array:
     """Maximum over components, class by class."""
     _check(x, mask, domain)
     y = x if mask is None else np.where(mask[:, :, None], x, -np.inf)
     return _values(y.max(axis=1), domain)
 
 
-def min_rule(x: Array, mask: Mask = None, *, domain: Domain) -> Array:
+def min_rule(x: Array, mask: Mask = None, *, domain: Domain, probs: Array | None = None) -> Array:
     """Minimum over components, class by class."""
     _check(x, mask, domain)
     y = x if mask is None else np.where(mask[:, :, None], x, np.inf)
     return _values(y.min(axis=1), domain)
 
 
-def median(x: Array, mask: Mask = None, *, domain: Domain) -> Array:
-    """Median over components, class by class (mean of the middle two for even counts)."""
-    _check(x, mask, domain)
-    v = _values(x, domain)
-    if mask is None:
-        out: Array = np.median(v, axis=1)
-        return out
-    out = np.nanmedian(np.where(mask[:, :, None], v, np.nan), axis=1)
+def _sorted_valid(v: Array, mask: Mask, fill: float) -> Array:
+    """Sort component values ascending along axis 1, masked entries set to ``fill``.
+
+    ``np.sort`` along the component axis is several times faster than
+    ``np.median``/``np.nanmedian`` on (videos, components, classes) arrays.
+    """
+    y = v if mask is None else np.where(mask[:, :, None], v, fill)
+    out: Array = np.sort(y, axis=1)
     return out
 
 
-def topk_mean(x: Array, mask: Mask = None, *, domain: Domain, k: int = 2) -> Array:
+def median(x: Array, mask: Mask = None, *, domain: Domain, probs: Array | None = None) -> Array:
+    """Median over components, class by class (mean of the middle two for even counts)."""
+    _check(x, mask, domain)
+    srt = _sorted_valid(_values(x, domain, probs), mask, np.inf)  # masked entries sort last
+    k = x.shape[1]
+    if mask is None:
+        lo_i, hi_i = (k - 1) // 2, k // 2
+        out: Array = (srt[:, lo_i] + srt[:, hi_i]) / 2 if lo_i != hi_i else srt[:, lo_i].copy()
+        return out
+    n_valid = mask.sum(axis=1)
+    lo = np.take_along_axis(srt, ((n_valid - 1) // 2)[:, None, None], axis=1)[:, 0]
+    hi = np.take_along_axis(srt, (n_valid // 2)[:, None, None], axis=1)[:, 0]
+    out = (lo + hi) / 2
+    return out
+
+
+def topk_mean(
+    x: Array, mask: Mask = None, *, domain: Domain, k: int = 2, probs: Array | None = None
+) -> Array:
     """Mean of the ``k`` largest component scores, class by class.
 
     With fewer than ``k`` valid components, the mean of the valid ones.
@@ -245,17 +273,18 @@ def topk_mean(x: Array, mask: Mask = None, *, domain: Domain, k: int = 2) -> Arr
     _check(x, mask, domain)
     if int(k) != k or k < 1:
         raise UsageError(f"top-k mean needs an integer k >= 1, got {k!r}")
-    v = _values(x, domain)
-    y = v if mask is None else np.where(mask[:, :, None], v, -np.inf)
-    srt = -np.sort(-y, axis=1)  # descending along components
-    n_valid = np.full(x.shape[0], x.shape[1]) if mask is None else mask.sum(axis=1)
-    kk = np.minimum(int(k), n_valid)
-    csum = np.cumsum(np.where(np.isfinite(srt), srt, 0.0), axis=1)
-    out: Array = csum[np.arange(x.shape[0]), kk - 1] / kk[:, None]
+    k = min(int(k), x.shape[1])
+    srt = _sorted_valid(_values(x, domain, probs), mask, -np.inf)  # masked entries sort first
+    top = srt[:, -k:]
+    if mask is None:
+        out: Array = top.sum(axis=1) / k
+        return out
+    kk = np.minimum(k, mask.sum(axis=1))
+    out = np.where(np.isfinite(top), top, 0.0).sum(axis=1) / kk[:, None]
     return out
 
 
-def vote(x: Array, mask: Mask = None, *, domain: Domain) -> Array:
+def vote(x: Array, mask: Mask = None, *, domain: Domain, probs: Array | None = None) -> Array:
     """Majority vote of the components' top-1 predictions.
 
     Returns ``votes + mean_probability / 2``: the vote count decides, ties in
@@ -269,7 +298,7 @@ def vote(x: Array, mask: Mask = None, *, domain: Domain) -> Array:
     valid = np.ones((n, k), dtype=bool) if mask is None else mask
     rows = np.repeat(np.arange(n), k)
     np.add.at(counts, (rows[valid.ravel()], pred.ravel()[valid.ravel()]), 1.0)
-    mp = mean(x, mask, domain="prob")
+    mp = mean(x, mask, domain="prob", probs=probs)
     out: Array = counts + 0.5 * mp
     return out
 
@@ -279,7 +308,9 @@ def _probs(x: Array) -> Array:
     return out
 
 
-def variance_weighted(x: Array, mask: Mask = None, *, domain: Domain) -> Array:
+def variance_weighted(
+    x: Array, mask: Mask = None, *, domain: Domain, probs: Array | None = None
+) -> Array:
     """Weight each component, per video, by the variance of its probability vector.
 
     A peaked (confident) prediction has a high variance over classes. Weights
@@ -287,34 +318,43 @@ def variance_weighted(x: Array, mask: Mask = None, *, domain: Domain) -> Array:
     components are all uniform falls back to equal weights.
     """
     _check(x, mask, domain)
-    w = _probs(x).var(axis=2)
-    return _masked_weighted_sum(_values(x, domain), _row_normalize(w, mask))
+    w = (np.exp(x) if probs is None else probs).var(axis=2)
+    return _masked_weighted_sum(_values(x, domain, probs), _row_normalize(w, mask))
 
 
-def _entropy(x: Array) -> Array:
-    p = _probs(x)
+def _entropy(x: Array, probs: Array | None = None) -> Array:
+    p = np.exp(x) if probs is None else probs
     out: Array = -(p * np.where(p > 0, x, 0.0)).sum(axis=2)
     return out
 
 
-def entropy_weighted(x: Array, mask: Mask = None, *, domain: Domain, beta: float = 1.0) -> Array:
+def entropy_weighted(
+    x: Array,
+    mask: Mask = None,
+    *,
+    domain: Domain,
+    beta: float = 1.0,
+    probs: Array | None = None,
+) -> Array:
     """Weight each component, per video, by ``exp(-beta * entropy)`` of its probabilities."""
     _check(x, mask, domain)
     if not np.isfinite(beta) or beta < 0:
         raise UsageError(f"entropy weighting needs a finite beta >= 0, got {beta!r}")
-    h = _entropy(x)
+    h = _entropy(x, probs)
     if mask is not None:
         h = np.where(mask, h, np.inf)
     h = h - h.min(axis=1, keepdims=True)
     w = np.exp(-beta * h)
-    return _masked_weighted_sum(_values(x, domain), _row_normalize(w, mask))
+    return _masked_weighted_sum(_values(x, domain, probs), _row_normalize(w, mask))
 
 
-def confidence_weighted(x: Array, mask: Mask = None, *, domain: Domain) -> Array:
+def confidence_weighted(
+    x: Array, mask: Mask = None, *, domain: Domain, probs: Array | None = None
+) -> Array:
     """Weight each component, per video, by its maximum class probability."""
     _check(x, mask, domain)
     w = _probs(x.max(axis=2))
-    return _masked_weighted_sum(_values(x, domain), _row_normalize(w, mask))
+    return _masked_weighted_sum(_values(x, domain, probs), _row_normalize(w, mask))
 
 
 RULES: dict[str, Rule] = {
@@ -422,6 +462,7 @@ def two_level(
     domain: Domain,
     consensus_params: Mapping[str, Any] | None = None,
     fusion_params: Mapping[str, Any] | None = None,
+    probs: Sequence[Array | None] | None = None,
 ) -> Array:
     """Segment consensus inside each stream, then fusion across streams.
 
@@ -434,16 +475,22 @@ def two_level(
         Registered rule names.
     domain : {"prob", "logit"}
         Used at both levels.
+    consensus_params, fusion_params : mapping, optional
+        Parameters of the two rules (e.g. ``fusion_params={"weights": [1, 1.5]}``).
+    probs : sequence of ndarray or None, optional
+        ``exp`` of each stream, when the caller has it cached.
 
     Returns
     -------
     ndarray of shape (n_videos, n_classes)
         Raw fused scores of the stream-level rule.
     """
-    masks = list(masks) if masks is not None else [None] * len(streams)
+    n = len(streams)
+    masks = list(masks) if masks is not None else [None] * n
+    pr = list(probs) if probs is not None else [None] * n
     per_stream = [
-        fuse_log_probs(consensus, s, m, domain=domain, **dict(consensus_params or {}))
-        for s, m in zip(streams, masks, strict=True)
+        fuse_log_probs(consensus, s, m, domain=domain, probs=p, **dict(consensus_params or {}))
+        for s, m, p in zip(streams, masks, pr, strict=True)
     ]
     stacked = np.stack(per_stream, axis=1)
     return fuse(fusion, stacked, domain=domain, **dict(fusion_params or {}))

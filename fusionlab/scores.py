@@ -47,6 +47,7 @@ from .errors import AlignmentError, ScoreFileError, UsageError
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
+    "MMAP_MIN_BYTES",
     "PROB_NEG_TOL",
     "PROB_SUM_TOL",
     "PROB_SUM_TOL_F16",
@@ -145,7 +146,9 @@ class ScoreSet:
         """``stream`` or ``stream@epoch`` when the epoch is known."""
         return self.stream if self.epoch is None else f"{self.stream}@{self.epoch}"
 
-    def log_probs(self, dtype: npt.DTypeLike = np.float64) -> FloatArray:
+    def log_probs(
+        self, dtype: npt.DTypeLike = np.float64, *, rows: slice | None = None
+    ) -> FloatArray:
         """Log-probabilities of shape (n_videos, n_segments, n_classes).
 
         ``prob`` scores are clipped at the smallest positive normal number of
@@ -153,20 +156,31 @@ class ScoreSet:
         ``logprob`` scores are returned as they are (converted to ``dtype``).
         Masked-out segments hold ``-log(n_classes)`` (a uniform distribution),
         so that they are finite; rules ignore them through the mask.
+
+        Parameters
+        ----------
+        dtype : numpy float dtype, default float64
+        rows : slice, optional
+            Only these videos (a chunk): memory-mapped files are then read
+            chunk by chunk.
         """
-        x = np.asarray(self.scores, dtype=dtype)
+        sl = slice(None) if rows is None else rows
+        x = np.array(self.scores[sl], dtype=dtype)
         if self.kind == "prob":
-            out = np.log(np.maximum(x, np.finfo(x.dtype).tiny))
+            np.maximum(x, np.finfo(x.dtype).tiny, out=x)
+            np.log(x, out=x)
         elif self.kind == "logit":
-            mx = x.max(axis=-1, keepdims=True)
-            z = x - mx
-            out = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
-        else:
-            out = x.copy()
-        if self.segment_mask is not None and not self.segment_mask.all():
-            out[~self.segment_mask] = -np.log(self.n_classes)
-        result: FloatArray = out
-        return result
+            x -= x.max(axis=-1, keepdims=True)
+            x -= np.log(np.exp(x).sum(axis=-1, keepdims=True))
+        mask = self.mask_rows(sl)
+        if mask is not None and not mask.all():
+            x[~mask] = -np.log(self.n_classes)
+        out: FloatArray = x
+        return out
+
+    def mask_rows(self, rows: slice) -> npt.NDArray[np.bool_] | None:
+        """``segment_mask[rows]``, or None when no segment is missing."""
+        return None if self.segment_mask is None else self.segment_mask[rows]
 
     def take(self, index: npt.ArrayLike) -> ScoreSet:
         """A new set holding the rows ``index`` (integer positions), in that order."""
@@ -191,13 +205,23 @@ def _opt_str(v: Any) -> str | None:
 # --------------------------------------------------------------------------- load
 
 
-def load(path: str | os.PathLike[str]) -> ScoreSet:
+#: ``load(mmap=None)`` memory-maps an uncompressed ``scores`` member at least this large.
+MMAP_MIN_BYTES = 32 * 2**20
+
+
+def load(path: str | os.PathLike[str], *, mmap: bool | None = None) -> ScoreSet:
     """Load and validate one score file.
 
     Parameters
     ----------
     path : str or path-like
         A ``.npz`` file in format version 1.
+    mmap : bool or None, default None
+        Memory-map the ``scores`` member instead of reading it, when it is
+        stored uncompressed (``fusionlab.save`` writes uncompressed files by
+        default). None: map members of at least ``MMAP_MIN_BYTES``. A mapped
+        file is read chunk by chunk by the evaluation, so large evaluations do
+        not need their scores in memory at once.
 
     Returns
     -------
@@ -223,9 +247,13 @@ def load(path: str | os.PathLike[str]) -> ScoreSet:
         raise ScoreFileError(p, "not an npz file (not a zip archive)")
     arrays: dict[str, np.ndarray[Any, Any]] = {}
     try:
+        mapped = _mmap_scores(p, mmap)
+        if mapped is not None:
+            arrays["scores"] = mapped
         with np.load(p, allow_pickle=False) as z:
-            names = list(z.files)
-            for key in names:
+            for key in z.files:
+                if key in arrays:
+                    continue
                 if key in _REQUIRED or key in ("class_names", "segment_mask"):
                     value = z[key]
                     if not isinstance(value, np.ndarray):
@@ -240,6 +268,46 @@ def load(path: str | os.PathLike[str]) -> ScoreSet:
     except (zipfile.BadZipFile, EOFError, OSError, KeyError) as exc:
         raise ScoreFileError(p, f"truncated or corrupt npz file ({exc})") from None
     return _from_arrays(arrays, path=p)
+
+
+def _mmap_scores(p: str, mmap: bool | None) -> np.ndarray[Any, Any] | None:
+    """Memory-map the uncompressed ``scores.npy`` member of ``p``, or return None."""
+    if mmap is False:
+        return None
+    import struct
+
+    from numpy.lib import format as npformat
+
+    with zipfile.ZipFile(p) as zf:
+        try:
+            info = zf.getinfo("scores.npy")
+        except KeyError:
+            return None
+        if info.compress_type != zipfile.ZIP_STORED:
+            return None
+        if mmap is None and info.file_size < MMAP_MIN_BYTES:
+            return None
+    with open(p, "rb") as fh:
+        fh.seek(info.header_offset)
+        local = fh.read(30)
+        if len(local) != 30 or local[:4] != b"PK\x03\x04":
+            raise ScoreFileError(p, "truncated or corrupt npz file (bad local header)")
+        name_len, extra_len = struct.unpack("<HH", local[26:30])
+        fh.seek(info.header_offset + 30 + name_len + extra_len)
+        version = npformat.read_magic(fh)
+        if version == (1, 0):
+            shape, fortran, dtype = npformat.read_array_header_1_0(fh)
+        else:
+            shape, fortran, dtype = npformat.read_array_header_2_0(fh)
+        if dtype.hasobject:
+            raise ValueError("Object arrays cannot be loaded when allow_pickle=False")
+        offset = fh.tell()
+    size = int(np.prod(shape)) * dtype.itemsize
+    if offset + size > os.path.getsize(p):
+        raise ScoreFileError(p, "truncated or corrupt npz file (scores member cut short)")
+    return np.memmap(
+        p, dtype=dtype, mode="r", offset=offset, shape=shape, order="F" if fortran else "C"
+    )
 
 
 def load_many(paths: Iterable[str | os.PathLike[str]]) -> list[ScoreSet]:

@@ -219,3 +219,41 @@ def test_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_chunked_equals_whole(files: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from fusionlab import evaluate as ev_mod
+
+    whole = format_results(evaluate_files(files, progress=False), "json")
+    monkeypatch.setattr(ev_mod, "CHUNK_ELEMENTS", 7 * 3 * 6)  # chunks of 7 videos
+    chunked = format_results(evaluate_files(files, progress=False), "json")
+    assert chunked == whole
+
+
+def test_memory_mapped_scores_give_the_same_table(files: list[str]) -> None:
+    from fusionlab.scores import load
+
+    mapped = [load(f, mmap=True) for f in files]
+    assert all(isinstance(s.scores, np.memmap) for s in mapped)
+    plain = [load(f, mmap=False) for f in files]
+    assert not any(isinstance(s.scores, np.memmap) for s in plain)
+    a = evaluate(group(mapped), progress=False)
+    b = evaluate(group(plain), progress=False)
+    assert format_results(a, "json") == format_results(b, "json")
+
+
+def test_compressed_files_are_read_not_mapped(tmp_path: Path) -> None:
+    from fusionlab.scores import load
+
+    p = save(
+        tmp_path / "c.npz",
+        np.full((3, 2), 0.5),
+        [0, 1, 0],
+        ["a", "b", "c"],
+        kind="prob",
+        stream="rgb",
+        compress=True,
+    )
+    s = load(tmp_path / "c.npz", mmap=True)
+    assert not isinstance(s.scores, np.memmap)
+    np.testing.assert_array_equal(s.scores, p.scores)
