@@ -166,6 +166,17 @@ class FusionSpec:
             probs=ps,
         )
 
+    def present(self, cache: LogProbCache) -> npt.NDArray[np.bool_] | None:
+        """Videos (of the cache's chunk) that have this row's segment; None = all.
+
+        A video without the segment counts as wrong for a ``segment`` row, as
+        in :mod:`fusionlab.diversity`.
+        """
+        if self.level != "segment" or self.segment is None:
+            return None
+        m = cache.mask(self.streams[0])
+        return None if m is None else m[:, self.segment]
+
     @property
     def output_domain(self) -> Domain:
         """Domain of the raw fused scores (vote always gives probability-like scores)."""
@@ -433,9 +444,15 @@ def _evaluate_one(
         yc = y[sl]
         for i, spec in enumerate(specs):
             fused = spec.fused(ev, cache)
-            correct[i, sl] = metrics.correct_top_k(yc, fused, k=1, validate_args=False)
-            correct5[i, sl] = metrics.correct_top_k(yc, fused, k=k5, validate_args=False)
-            pred[i, sl] = metrics.predict(fused)
+            c1 = metrics.correct_top_k(yc, fused, k=1, validate_args=False)
+            c5 = metrics.correct_top_k(yc, fused, k=k5, validate_args=False)
+            pr = metrics.predict(fused)
+            present = spec.present(cache)
+            if present is not None:  # a missing segment counts as a wrong prediction
+                c1 &= present
+                c5 &= present
+                pr = np.where(present, pr, (yc + 1) % c)
+            correct[i, sl], correct5[i, sl], pred[i, sl] = c1, c5, pr
             logp = rules.to_log_probs(fused, spec.output_domain)
             true_logp[i, sl] = logp[np.arange(yc.size), yc]
             conf[i, sl] = np.exp(logp.max(axis=1))
@@ -712,6 +729,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="keep only the videos common to all files instead of failing",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or notes")
+    from .report import add_report_argument
+
+    add_report_argument(parser)
 
 
 def options_from_args(args: argparse.Namespace) -> EvaluateOptions:
@@ -730,6 +750,11 @@ def options_from_args(args: argparse.Namespace) -> EvaluateOptions:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``fusionlab evaluate``; returns the exit status."""
+    report_dir = getattr(args, "report", None)
+    if report_dir is not None:
+        from .report import check_out_dir
+
+        check_out_dir(report_dir)  # a bad DIR fails before any work: exit 2, nothing written
     opts = options_from_args(args)
     results = evaluate_files(args.files, options=opts, progress=not args.quiet)
     if not args.quiet:
@@ -741,6 +766,12 @@ def run(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
     write_output(args.output, format_results(results, args.fmt))
+    if report_dir is not None:
+        from .report import write_report
+
+        path = write_report(results, report_dir, progress=not args.quiet)
+        if not args.quiet:
+            print(f"wrote {path / 'report.md'} and {path / 'report.html'}", file=sys.stderr)
     return 0
 
 

@@ -257,3 +257,28 @@ def test_compressed_files_are_read_not_mapped(tmp_path: Path) -> None:
     s = load(tmp_path / "c.npz", mmap=True)
     assert not isinstance(s.scores, np.memmap)
     np.testing.assert_array_equal(s.scores, p.scores)
+
+
+def test_missing_segment_counts_as_wrong(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # every video of class 0 lacks segment 2; segment 2 alone must not get them right
+    p = np.full((6, 2, 3), 0.1)
+    p[:, :, 0] = 0.8
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    mask = np.ones((6, 2), bool)
+    mask[:3, 1] = False
+    f = save(
+        tmp_path / "a.npz",
+        p,
+        labels,
+        [f"v{i}" for i in range(6)],
+        kind="prob",
+        stream="rgb",
+        segment_mask=mask,
+    )
+    rows = _json([str(f.path), "--bootstrap", "0"], capsys)
+    seg2 = next(r for r in rows if r["consensus"] == "segment 2")
+    seg1 = next(r for r in rows if r["consensus"] == "segment 1")
+    assert seg1["top1"] == pytest.approx(0.5) and seg2["top1"] == 0.0
+    assert seg2["mean_class_acc"] == 0.0

@@ -1,0 +1,99 @@
+"""Benchmark: the full report of an HMDB51-shaped evaluation.
+
+Three splits x (rgb + flow) x 3 segments x 1530 videos x 51 classes, generated
+with ``fusionlab.synth.hmdb51_like``. The end-to-end command
+``python -m fusionlab.report FILES --report DIR`` runs in a fresh interpreter
+(imports, evaluation with 1000 bootstrap resamples, 18 figures as PNG + SVG,
+Markdown and HTML); the benchmark prints its wall and CPU time, then the time
+of each stage measured in this process. Goal: under 20 s on a 2-core machine.
+
+    python benchmarks/bench_report.py [--splits 1 2 3] [--repeat 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from fusionlab import synth
+
+GOAL_S = 20.0
+
+
+def _child_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--splits", nargs="+", default=["1", "2", "3"])
+    ap.add_argument("--repeat", type=int, default=1, help="end-to-end runs (best is kept)")
+    ap.add_argument("--tmp", default=None, help="folder for the generated files")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+        files: list[Path] = []
+        for i, split in enumerate(args.splits):
+            files += synth.write_scores(tmp, synth.hmdb51_like(split=split, seed=i))
+        names = [str(p) for p in sorted(files)]
+
+        walls, cpus = [], []
+        for r in range(args.repeat):
+            out = Path(tmp) / f"report{r}"
+            cpu0, t0 = _child_cpu(), time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "fusionlab.report", *names, "--report", str(out), "-q"],
+                check=True,
+            )
+            walls.append(time.perf_counter() - t0)
+            cpus.append(_child_cpu() - cpu0)
+        wall = min(walls)
+        cpu = cpus[walls.index(wall)]
+
+        # Stages, in this process (imports already warm except matplotlib/seaborn).
+        from fusionlab.evaluate import evaluate_files
+        from fusionlab.report import model as report_model
+        from fusionlab.report import render
+
+        t0 = time.perf_counter()
+        res = evaluate_files(names, progress=False)
+        t1 = time.perf_counter()
+        mdl = report_model.build_model(res)
+        t2 = time.perf_counter()
+        figs = render.write_figures(mdl, Path(tmp) / "stage-figures", dpi=130)
+        t3 = time.perf_counter()
+        md = render.render_markdown(mdl)
+        doc = render.render_html(mdl, figs)
+        t4 = time.perf_counter()
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    n_fig = len(figs)
+    print(
+        f"HMDB51-shaped report: {len(args.splits)} splits x 2 streams x 3 segments, "
+        f"1530 videos, 51 classes ({len(names)} files); {cores} cores available"
+    )
+    print(
+        f"  end to end (fresh interpreter): {wall:6.2f} s wall, {cpu:6.2f} s CPU   "
+        f"goal < {GOAL_S:.0f} s: {'ok' if wall < GOAL_S else 'MISSED'}"
+    )
+    print(f"  evaluate (table, bootstrap):    {t1 - t0:6.2f} s")
+    print(f"  report model (tables, curves):  {t2 - t1:6.2f} s")
+    print(
+        f"  figures ({n_fig} x PNG + SVG):     {t3 - t2:6.2f} s  "
+        f"({(t3 - t2) / max(n_fig, 1):.2f} s each)"
+    )
+    print(
+        f"  Markdown + HTML:                {t4 - t3:6.2f} s  "
+        f"(report.md {len(md) / 1e3:.0f} kB, report.html {len(doc) / 1e6:.1f} MB)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

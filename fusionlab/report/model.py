@@ -1,0 +1,1409 @@
+"""The report's data: everything computed from a :class:`~fusionlab.evaluate.Results`.
+
+:func:`build_model` turns a results object into a :class:`ReportModel`: a
+tree of :class:`Section` objects holding :class:`Paragraph`, :class:`Table`
+and :class:`FigureBlock` blocks. Tables hold raw numbers in a pandas
+DataFrame (fractions in [0, 1] for accuracies) and a format per column; the
+Markdown and HTML renderers only format them (through the same
+:func:`~fusionlab.report._format.format_cell`), so the two documents cannot
+disagree. Figure blocks hold the data of a plot and the name of the function
+in :mod:`fusionlab.report.figures` that draws it; nothing here imports
+matplotlib or jinja2.
+
+Per evaluation, :class:`EvaluationFacts` keeps the main computed quantities
+for use from Python: the best single stream and best fusion rows, their
+comparison (:class:`Comparison`), per-class accuracies, the confusion matrix
+of the best fusion, reliability bins, per-segment accuracies, the weight curve
+and the learning curve.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+import numpy as np
+import numpy.typing as npt
+
+from .. import metrics, rules
+from ..evaluate import FusionSpec, LogProbCache, Results, known_labels
+from ..rules import Domain
+from ..scores import Evaluation
+from ._format import CellKind, Slugger
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "Column",
+    "Comparison",
+    "EvaluationFacts",
+    "FigureBlock",
+    "Paragraph",
+    "ReportModel",
+    "Section",
+    "Table",
+    "build_model",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Levels of the rows that fuse several streams.
+FUSION_LEVELS = ("two-level", "flat")
+#: Headings of the well-known entries of ``Results.extra``.
+EXTRA_TITLES = {
+    "grid": "Grid search over stream weights",
+    "learned": "Learned fusion",
+    "importance": "Segment and stream importance",
+}
+#: Most rows shown for a table rendered generically from ``Results.extra``.
+MAX_GENERIC_ROWS = 60
+
+
+# --------------------------------------------------------------------------- blocks
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a :class:`Table`.
+
+    Attributes
+    ----------
+    key : str
+        Column of ``Table.data``.
+    label : str
+        Header text.
+    kind : CellKind
+        How values are formatted (see :func:`~fusionlab.report._format.format_cell`).
+    """
+
+    key: str
+    label: str
+    kind: CellKind = "text"
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind != "text"
+
+
+@dataclass(eq=False)
+class Table:
+    """A table of raw values and the format of each column.
+
+    Attributes
+    ----------
+    columns : list of Column
+    data : pandas.DataFrame
+        One column per ``Column.key``, raw values (accuracies as fractions,
+        intervals as ``(low, high)`` tuples).
+    caption : str
+        One sentence shown above the table.
+    sortable : bool
+        The HTML table can be sorted by clicking a header.
+    """
+
+    columns: list[Column]
+    data: pd.DataFrame
+    caption: str = ""
+    sortable: bool = True
+    kind: Literal["table"] = "table"
+
+    def header(self) -> list[str]:
+        return [c.label for c in self.columns]
+
+    def cells(self) -> list[list[tuple[str, str]]]:
+        """``(text, sort key)`` of every cell, row by row."""
+        from ._format import format_cell, sort_key
+
+        out = []
+        cols = [(c, list(self.data[c.key])) for c in self.columns]
+        for i in range(len(self.data)):
+            out.append([(format_cell(v[i], c.kind), sort_key(v[i], c.kind)) for c, v in cols])
+        return out
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """Plain text; ``code`` in backticks is shown as code."""
+
+    text: str
+    kind: Literal["paragraph"] = "paragraph"
+
+
+@dataclass(eq=False)
+class FigureBlock:
+    """A figure: its data and the plot function that draws it.
+
+    Attributes
+    ----------
+    name : str
+        File stem, unique within the report (``figures/{name}.png``).
+    title : str
+    caption : str
+    plot : str
+        Name of the function in :data:`fusionlab.report.figures.PLOTS`.
+    data : object
+        The argument of the plot function.
+    """
+
+    name: str
+    title: str
+    caption: str
+    plot: str
+    data: Any
+    kind: Literal["figure"] = "figure"
+
+
+Block = Paragraph | Table | FigureBlock
+
+
+@dataclass(eq=False)
+class Section:
+    """A heading with its blocks and subsections.
+
+    Attributes
+    ----------
+    title : str
+    anchor : str
+        Unique heading anchor (GitHub's algorithm), filled by :func:`build_model`.
+    level : int
+        Heading level (2 = evaluation, 3 = part of one).
+    """
+
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+    children: list[Section] = field(default_factory=list)
+    level: int = 2
+    anchor: str = ""
+
+    def walk(self) -> list[Section]:
+        out = [self]
+        for c in self.children:
+            out.extend(c.walk())
+        return out
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The best fusion against the best single stream, on the same videos.
+
+    Attributes
+    ----------
+    fusion, single : str
+        Row labels.
+    fusion_top1, single_top1 : float
+        Top-1 accuracies in [0, 1].
+    diff : metrics.BootstrapDiff
+        ``fusion - single`` with a paired bootstrap interval.
+    mcnemar : metrics.McNemarResult
+        ``b``: videos only the fusion gets right; ``c``: only the single stream.
+    """
+
+    fusion: str
+    single: str
+    fusion_top1: float
+    single_top1: float
+    diff: metrics.BootstrapDiff
+    mcnemar: metrics.McNemarResult
+
+
+@dataclass(eq=False)
+class EvaluationFacts:
+    """The computed quantities of one evaluation (see the module docstring)."""
+
+    name: str
+    n_videos: int
+    n_known: int
+    class_names: list[str]
+    best_single: dict[str, Any] | None
+    best_fusion: dict[str, Any] | None
+    comparison: Comparison | None = None
+    per_class: pd.DataFrame | None = None
+    confusion: IntArray | None = None
+    reliability: dict[str, metrics.ReliabilityBins] = field(default_factory=dict)
+    segments: pd.DataFrame | None = None
+    weight_curve: pd.DataFrame | None = None
+    learning_curve: pd.DataFrame | None = None
+
+
+@dataclass(eq=False)
+class ReportModel:
+    """Everything the renderers show.
+
+    Attributes
+    ----------
+    title : str
+    intro : list of Paragraph
+    sections : list of Section
+        Top-level sections (level 2), in document order.
+    facts : list of EvaluationFacts
+        One per evaluation.
+    version : str
+        fusionlab version that computed the report.
+    """
+
+    title: str
+    intro: list[Paragraph]
+    sections: list[Section]
+    facts: list[EvaluationFacts]
+    version: str
+
+    def walk(self) -> list[Section]:
+        out: list[Section] = []
+        for s in self.sections:
+            out.extend(s.walk())
+        return out
+
+    def figures(self) -> list[FigureBlock]:
+        return [b for s in self.walk() for b in s.blocks if isinstance(b, FigureBlock)]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _frame(rows: Sequence[Mapping[Any, Any]], columns: Sequence[Column]) -> pd.DataFrame:
+    import pandas as pd
+
+    keys = [c.key for c in columns]
+    return pd.DataFrame(
+        {k: pd.Series([r.get(k) for r in rows], dtype=object) for k in keys}, columns=keys
+    )
+
+
+def _table(
+    rows: Sequence[Mapping[Any, Any]],
+    columns: Sequence[Column],
+    caption: str = "",
+    *,
+    sortable: bool = True,
+) -> Table:
+    return Table(list(columns), _frame(rows, columns), caption, sortable)
+
+
+def row_label(r: Mapping[str, Any]) -> str:
+    """A short readable label of a results row, e.g. ``rgb+flow mean→mean (logit)``."""
+    spec: FusionSpec = r["spec"]
+    dom = "" if spec.domain == "any" else f" ({spec.domain})"
+    if spec.level == "segment":
+        return f"{spec.streams_label} {spec.consensus_label}"
+    if spec.level == "single":
+        return f"{spec.streams_label} {spec.consensus_label}{dom}"
+    fusion = spec.fusion or ""
+    if spec.weights is not None:
+        fusion = f"{fusion} {spec.weights_label}"
+    if spec.level == "flat":
+        return f"{spec.streams_label} flat {fusion}{dom}"
+    return f"{spec.streams_label} {spec.consensus_label}→{fusion}{dom}"
+
+
+def _ci(r: Mapping[str, Any]) -> tuple[float, float] | None:
+    lo, hi = r["top1_ci_low"], r["top1_ci_high"]
+    return None if math.isnan(lo) else (lo, hi)
+
+
+def _class_names(ev: Evaluation) -> list[str]:
+    if ev.class_names is not None:
+        return [str(c) for c in ev.class_names]
+    return [f"class {i}" for i in range(ev.n_classes)]
+
+
+def _stream_title(name: str) -> str:
+    return "RGB" if name.lower() == "rgb" else name
+
+
+_METRIC_COLUMNS = [
+    Column("top1", "top-1 %", "pct"),
+    Column("ci", "top-1 95% CI", "ci"),
+    Column("top5", "top-5 %", "pct"),
+    Column("mean_class_acc", "mean-class %", "pct"),
+    Column("nll", "NLL", "decimal"),
+    Column("ece", "ECE %", "pct"),
+]
+
+
+def _metric_columns(confidence: float) -> list[Column]:
+    conf = round(100 * confidence)
+    return [
+        Column(c.key, f"top-1 {conf}% CI", c.kind) if c.key == "ci" else c for c in _METRIC_COLUMNS
+    ]
+
+
+def _metric_values(r: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "top1": r["top1"],
+        "ci": _ci(r),
+        "top5": r["top5"],
+        "mean_class_acc": r["mean_class_acc"],
+        "nll": r["nll"],
+        "ece": r["ece"],
+    }
+
+
+class _Ctx:
+    """What the builders of one evaluation share."""
+
+    def __init__(self, results: Results, ev: Evaluation, prefix: str) -> None:
+        self.results = results
+        self.opts = results.options
+        self.ev = ev
+        self.prefix = prefix
+        self.rows = results.rows(ev.name)
+        self.known, self.y = known_labels(ev)
+        self.cache = LogProbCache(ev)
+        self.n_classes = ev.n_classes
+        self.class_names = _class_names(ev)
+        self.latest = {(s, ev.epochs(s)[-1]) for s in ev.streams}
+        self._fused: dict[FusionSpec, FloatArray] = {}
+
+    def fused(self, spec: FusionSpec) -> FloatArray:
+        """Raw fused scores of the known-label videos, (n_known, n_classes)."""
+        if spec not in self._fused:
+            self._fused[spec] = spec.fused(self.ev, self.cache)[self.known]
+        return self._fused[spec]
+
+    def correct(self, spec: FusionSpec) -> BoolArray:
+        return np.asarray(np.argmax(self.fused(spec), axis=1) == self.y)
+
+    def predict(self, spec: FusionSpec) -> IntArray:
+        return np.asarray(np.argmax(self.fused(spec), axis=1), dtype=np.int64)
+
+    def log_probs(self, spec: FusionSpec) -> FloatArray:
+        rule = rules.get_rule(spec.fusion or spec.consensus or "mean")
+        out: Domain = "prob" if rule.output == "prob" else spec.compute_domain
+        return rules.to_log_probs(self.fused(spec), out)
+
+    def fig(self, stem: str) -> str:
+        return f"{self.prefix}{stem}"
+
+
+# --------------------------------------------------------------------------- build
+
+
+def build_model(
+    results: Results,
+    *,
+    title: str = "fusionlab report",
+    n_top_classes: int = 5,
+    weight_step: float = 0.05,
+) -> ReportModel:
+    """Compute the report of ``results``.
+
+    Parameters
+    ----------
+    results : Results
+        From :func:`fusionlab.evaluate.evaluate`; ``results.extra`` entries
+        (``"grid"``, ``"learned"``, ``"importance"``, others) are rendered
+        when present.
+    title : str, default "fusionlab report"
+    n_top_classes : int, default 5
+        Classes listed among those that gain and those that lose most.
+    weight_step : float, default 0.05
+        Grid step of the weight curve computed when ``results.extra`` holds
+        no grid search (two streams: ``alpha`` in ``[0, 1]``; three streams:
+        the simplex at twice that step).
+
+    Returns
+    -------
+    ReportModel
+    """
+    from .. import __version__
+
+    if n_top_classes < 1:
+        from ..errors import UsageError
+
+        raise UsageError(f"n_top_classes must be >= 1, got {n_top_classes}")
+    steps = 1.0 / weight_step if weight_step > 0 else math.inf
+    if not (math.isfinite(steps) and abs(steps - round(steps)) < 1e-9 and 1 <= round(steps)):
+        from ..errors import UsageError
+
+        raise UsageError(f"weight_step must divide 1 evenly (e.g. 0.05), got {weight_step}")
+
+    evs = results.evaluations
+    sections: list[Section] = []
+    facts: list[EvaluationFacts] = []
+    extras_by_ev, extras_global = _split_extras(results.extra, [ev.name for ev in evs])
+    if len(evs) > 1:
+        sections.append(_overview_section(results))
+    for i, ev in enumerate(evs):
+        prefix = "" if len(evs) == 1 else f"e{i + 1}-"
+        ctx = _Ctx(results, ev, prefix)
+        sec, fact = _evaluation_section(
+            ctx, n_top=n_top_classes, steps=round(steps), extras=extras_by_ev[ev.name]
+        )
+        sections.append(sec)
+        facts.append(fact)
+    if extras_global:
+        sec = Section("Further results", level=2)
+        for name, value in extras_global.items():
+            sec.children.append(_extra_section(name, value, level=3, prefix="x-"))
+        sections.append(sec)
+    sections.append(_notes_section(results))
+
+    slug = Slugger()
+    slug(title)
+    slug("Contents")
+    for s in sections:
+        for sub in s.walk():
+            sub.anchor = slug(sub.title)
+    intro = [
+        Paragraph(
+            f"Offline fusion analysis of {sum(len(ev.sets) for ev in evs)} score files in "
+            f"{len(evs)} evaluation{'s' if len(evs) != 1 else ''}, computed by fusionlab "
+            f"{__version__}. Accuracies are percentages of the videos with a known label."
+        )
+    ]
+    return ReportModel(
+        title=title, intro=intro, sections=sections, facts=facts, version=__version__
+    )
+
+
+def _split_extras(
+    extra: Mapping[str, Any], names: list[str]
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Assign ``Results.extra`` entries to evaluations where they say which one they belong to."""
+    per: dict[str, dict[str, Any]] = {n: {} for n in names}
+    rest: dict[str, Any] = {}
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and value and set(map(str, value)) <= set(names):
+            for ev_name, v in value.items():
+                per[str(ev_name)][key] = v
+        elif isinstance(getattr(value, "evaluation", None), str) and value.evaluation in per:
+            per[value.evaluation][key] = value
+        elif (
+            isinstance(value, (list, tuple))
+            and value
+            and all(getattr(v, "evaluation", None) in per for v in value)
+        ):
+            for v in value:
+                per[v.evaluation].setdefault(key, []).append(v)
+            for ev_name in names:
+                items = per[ev_name].get(key)
+                if isinstance(items, list) and len(items) == 1:
+                    per[ev_name][key] = items[0]
+        else:
+            rest[key] = value
+    return per, rest
+
+
+def _evaluation_section(
+    ctx: _Ctx,
+    *,
+    n_top: int,
+    steps: int,
+    extras: Mapping[str, Any],
+) -> tuple[Section, EvaluationFacts]:
+    ev, rows = ctx.ev, ctx.rows
+    singles = [r for r in rows if r["level"] == "single" and r["spec"].streams[0] in ctx.latest]
+    fusions = [r for r in rows if r["level"] in FUSION_LEVELS]
+    best_single = singles[0] if singles else None
+    best_fusion = fusions[0] if fusions else None
+    fact = EvaluationFacts(
+        name=ev.name,
+        n_videos=ev.n_videos,
+        n_known=int(ctx.y.size),
+        class_names=ctx.class_names,
+        best_single=best_single,
+        best_fusion=best_fusion,
+    )
+    sec = Section(ev.name, level=2)
+    sec.children.append(_summary(ctx))
+    if best_single is not None and best_fusion is not None:
+        sec.children.append(_comparison(ctx, fact, best_single, best_fusion))
+    sec.children.append(_singles(ctx, singles))
+    if fusions:
+        sec.children.append(_fusion_rules(ctx, fusions, singles))
+    weighted = [r for r in fusions if r["spec"].fusion == "weighted"]
+    if weighted:
+        sec.children.append(_fixed_weights(ctx, weighted))
+    seg = _segments(ctx, fact)
+    if seg is not None:
+        sec.children.append(seg)
+    # The report draws its own weight curve even when a grid search is among the
+    # extras: those are rendered generically (tables), not plotted.
+    wc = _weight_curve(ctx, fact, best_fusion, steps)
+    if wc is not None:
+        sec.children.append(wc)
+    ref = best_fusion or best_single
+    if best_single is not None and best_fusion is not None:
+        sec.children.append(_per_class(ctx, fact, best_single, best_fusion, n_top))
+    if ref is not None:
+        sec.children.append(_confusion(ctx, fact, ref, is_fusion=best_fusion is not None))
+        sec.children.append(_reliability(ctx, fact, singles, best_fusion))
+    lc = _learning_curve(ctx, fact, best_fusion)
+    if lc is not None:
+        sec.children.append(lc)
+    for name, value in extras.items():
+        sec.children.append(_extra_section(name, value, level=3, prefix=ctx.fig("x-")))
+    for child in sec.children:
+        for s in child.walk():
+            s.level = 3 if s is child else max(s.level, 4)
+    return sec, fact
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _summary(ctx: _Ctx) -> Section:
+    ev = ctx.ev
+    # File names only (sorted), so that reports do not depend on folders.
+    names = sorted(Path(s.path).name for s in ev.sets.values() if s.path)
+    items: list[tuple[str, str]] = [("files", ", ".join(names) or "(in memory)")]
+    items.append(("streams", ", ".join(ev.streams)))
+    for s in ev.streams:
+        eps = [e for e in ev.epochs(s) if e is not None]
+        if eps:
+            items.append((f"epochs of {s}", ", ".join(map(str, eps))))
+    known = int(ctx.y.size)
+    vids = f"{known}" if known == ev.n_videos else f"{known} with a label, of {ev.n_videos}"
+    items.append(("videos", vids))
+    items.append(("classes", str(ev.n_classes)))
+    segs = sorted({s.n_segments for s in ev.sets.values()})
+    per = [f"{k}: {ev.latest(k).n_segments}" for k in ev.streams]
+    items.append(("segments", str(segs[0]) if len(segs) == 1 else ", ".join(per)))
+    kinds = sorted({s.kind for s in ev.sets.values()})
+    items.append(("score kind", ", ".join(kinds)))
+    dataset, split, subset = ev.key
+    for label, v in (("dataset", dataset), ("split", split), ("subset", subset)):
+        if v is not None:
+            items.append((label, v))
+    if ev.report.n_dropped:
+        items.append(("dropped by --allow-partial", str(ev.report.n_dropped)))
+    cols = [Column("item", "item"), Column("value", "value")]
+    t = _table([{"item": k, "value": v} for k, v in items], cols, sortable=False)
+    return Section("Summary", [t])
+
+
+def _comparison(
+    ctx: _Ctx, fact: EvaluationFacts, single: dict[str, Any], fusion: dict[str, Any]
+) -> Section:
+    cf, cs = ctx.correct(fusion["spec"]), ctx.correct(single["spec"])
+    opts = ctx.opts
+    diff = metrics.paired_bootstrap_diff(
+        cf,
+        cs,
+        n_resamples=opts.bootstrap or 1000,
+        confidence=opts.confidence,
+        seed=opts.seed,
+    )
+    test = metrics.mcnemar(cf, cs)
+    comp = Comparison(
+        row_label(fusion), row_label(single), fusion["top1"], single["top1"], diff, test
+    )
+    fact.comparison = comp
+    conf = round(100 * opts.confidence)
+    items = [
+        (
+            "best fusion",
+            f"{comp.fusion}: {_fmt(comp.fusion_top1, 'pct')} % {_fmt(_ci(fusion), 'ci')}".rstrip(),
+        ),
+        (
+            "best single stream",
+            f"{comp.single}: {_fmt(comp.single_top1, 'pct')} % {_fmt(_ci(single), 'ci')}".rstrip(),
+        ),
+        (
+            "gain (fusion − single)",
+            f"{_fmt(diff.diff, 'signed_pct')} points, paired bootstrap "
+            f"{conf}% CI [{_fmt(diff.low, 'signed_pct')}, {_fmt(diff.high, 'signed_pct')}]",
+        ),
+        (
+            "McNemar test",
+            f"{test.b} videos right only with the fusion, {test.c} only with the "
+            f"single stream; p = {_fmt(test.pvalue, 'pvalue')} ({test.method})",
+        ),
+    ]
+    cols = [Column("item", "comparison"), Column("value", "value")]
+    t = _table([{"item": k, "value": v} for k, v in items], cols, sortable=False)
+    text = (
+        f"Both rows are evaluated on the same {ctx.y.size} videos. Each is the best of many "
+        "rows compared on these videos, so the gain is an optimistic (oracle) estimate."
+    )
+    return Section("Best fusion vs best single stream", [Paragraph(text), t])
+
+
+def _fmt(v: Any, kind: CellKind) -> str:
+    from ._format import format_cell
+
+    return format_cell(v, kind)
+
+
+def _singles(ctx: _Ctx, singles: list[dict[str, Any]]) -> Section:
+    cols = [
+        Column("stream", "stream"),
+        Column("consensus", "consensus"),
+        Column("domain", "domain"),
+        *_metric_columns(ctx.opts.confidence),
+    ]
+    ordered = [r for s in ctx.ev.streams for r in singles if r["streams"][0] == s]
+    rows = [
+        {
+            "stream": r["spec"].streams_label,
+            "consensus": r["consensus"],
+            "domain": r["domain"],
+            **_metric_values(r),
+        }
+        for r in ordered
+    ]
+    cap = "Each stream alone, its segments combined by each consensus rule (best first per stream)."
+    return Section("Single streams: segment consensus", [_table(rows, cols, cap)])
+
+
+def _fusion_rules(
+    ctx: _Ctx, fusions: list[dict[str, Any]], singles: list[dict[str, Any]]
+) -> Section:
+    best = singles[0]["top1"] if singles else math.nan
+    plain = [r for r in fusions if r["spec"].fusion != "weighted"]
+    cols = [
+        Column("rank", "#", "int"),
+        Column("level", "level"),
+        Column("consensus", "consensus"),
+        Column("fusion", "fusion"),
+        Column("domain", "domain"),
+        *_metric_columns(ctx.opts.confidence),
+        Column("gain", "vs best single", "signed_pct"),
+    ]
+    rows = [
+        {
+            "rank": i,
+            "level": r["level"],
+            "consensus": "" if r["level"] == "flat" else r["consensus"],
+            "fusion": r["fusion"],
+            "domain": r["domain"],
+            **_metric_values(r),
+            "gain": r["top1"] - best,
+        }
+        for i, r in enumerate(plain, start=1)
+    ]
+    conf = round(100 * ctx.opts.confidence)
+    cap = (
+        "Stream fusion: two-level (segment consensus inside each stream, then the rule across "
+        "streams) and flat (one rule over every stream × segment component); "
+        f"{conf}% percentile bootstrap intervals over videos."
+    )
+    blocks: list[Block] = [_table(rows, cols, cap)]
+    data = [
+        {
+            "label": row_label(r),
+            "group": _group(r),
+            "top1": r["top1"],
+            "low": r["top1_ci_low"],
+            "high": r["top1_ci_high"],
+        }
+        for r in [*fusions, *_best_per_stream(ctx, singles)]
+    ]
+    data.sort(key=lambda d: -d["top1"])
+    blocks.append(
+        FigureBlock(
+            ctx.fig("rules"),
+            "Fusion rules compared",
+            f"Top-1 accuracy of every fusion row and of the best rule of each single stream, "
+            f"with {conf}% bootstrap intervals; the dashed line is the best single stream.",
+            "rule_comparison",
+            {"rows": data, "reference": best, "title": f"Fusion rules — {ctx.ev.name}"},
+        )
+    )
+    return Section("Stream fusion rules", blocks)
+
+
+def _group(r: Mapping[str, Any]) -> str:
+    if r["level"] == "single":
+        return "single stream"
+    if r["spec"].fusion == "weighted":
+        return "fixed weights"
+    return str(r["level"])
+
+
+def _best_per_stream(ctx: _Ctx, singles: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for s in ctx.ev.streams:
+        mine = [r for r in singles if r["streams"][0] == s]
+        if mine:
+            out.append(mine[0])
+    return out
+
+
+def _fixed_weights(ctx: _Ctx, weighted: list[dict[str, Any]]) -> Section:
+    names = ":".join(_stream_title(s) for s in ctx.ev.streams)
+    cols = [
+        Column("weights", f"{names} weights"),
+        Column("domain", "domain"),
+        *_metric_columns(ctx.opts.confidence),
+    ]
+    order = {tuple(w): i for i, w in enumerate(ctx.opts.stream_weights)}
+    dorder = {d: i for i, d in enumerate(ctx.opts.domains)}
+    srt = sorted(
+        weighted,
+        key=lambda r: (order.get(tuple(r["spec"].weights or ()), 99), dorder.get(r["domain"], 9)),
+    )
+    rows = [
+        {"weights": r["spec"].weights_label, "domain": r["domain"], **_metric_values(r)}
+        for r in srt
+    ]
+    cap = (
+        "Fixed stream weights (weighted mean after mean segment consensus), in the order "
+        "the options list them."
+    )
+    return Section("Fixed stream weights", [_table(rows, cols, cap)])
+
+
+def _segments(ctx: _Ctx, fact: EvaluationFacts) -> Section | None:
+    import pandas as pd
+
+    seg_rows = [r for r in ctx.rows if r["level"] == "segment"]
+    if not seg_rows:
+        return None
+    recs = []
+    for r in seg_rows:
+        spec: FusionSpec = r["spec"]
+        recs.append(
+            {
+                "stream": spec.streams[0][0],
+                "segment": (spec.segment or 0) + 1,
+                "top1": r["top1"],
+                "low": r["top1_ci_low"],
+                "high": r["top1_ci_high"],
+            }
+        )
+    df = pd.DataFrame(recs).sort_values(["segment"], kind="stable")
+    order = {s: i for i, s in enumerate(ctx.ev.streams)}
+    df = df.sort_values(["stream"], key=lambda c: c.map(order), kind="stable").reset_index(
+        drop=True
+    )
+    fact.segments = df
+    n_seg = int(df["segment"].max())
+    cols = [Column("stream", "stream")]
+    cols += [Column(f"s{j}", f"segment {j} %", "pct") for j in range(1, n_seg + 1)]
+    cols.append(Column("all", "mean consensus %", "pct"))
+    rows = []
+    reference: dict[str, float] = {}
+    for s in ctx.ev.streams:
+        sub = df[df["stream"] == s]
+        if sub.empty:
+            continue
+        means = [
+            r["top1"]
+            for r in ctx.rows
+            if r["level"] == "single"
+            and r["spec"].streams[0] in ctx.latest
+            and r["streams"][0] == s
+            and r["consensus"] == "mean"
+        ]
+        ref = max(means) if means else math.nan
+        reference[s] = ref
+        row: dict[str, Any] = {"stream": s, "all": ref}
+        for _, rr in sub.iterrows():
+            row[f"s{int(rr['segment'])}"] = rr["top1"]
+        rows.append(row)
+    cap = (
+        "Top-1 accuracy of each segment alone, and of all segments under mean consensus "
+        "(the better domain)."
+    )
+    fig = FigureBlock(
+        ctx.fig("segments"),
+        "Per-segment accuracy",
+        "Top-1 accuracy of each segment alone with bootstrap intervals; dashed lines show mean "
+        "consensus over all segments.",
+        "segments",
+        {
+            "frame": df,
+            "reference": reference,
+            "streams": list(ctx.ev.streams),
+            "title": f"Per-segment accuracy — {ctx.ev.name}",
+        },
+    )
+    return Section("Per-segment accuracy", [_table(rows, cols, cap), fig])
+
+
+def _compositions(total: int, k: int) -> list[tuple[int, ...]]:
+    """All k-tuples of non-negative integers summing to ``total``, lexicographic."""
+    if k == 1:
+        return [(total,)]
+    out = []
+    for first in range(total + 1):
+        for rest in _compositions(total - first, k - 1):
+            out.append((first, *rest))
+    return out
+
+
+def _weight_curve(
+    ctx: _Ctx, fact: EvaluationFacts, best_fusion: dict[str, Any] | None, steps: int
+) -> Section | None:
+    import pandas as pd
+
+    streams = list(ctx.ev.streams)
+    if len(streams) not in (2, 3):
+        return None
+    keys = tuple((s, ctx.ev.epochs(s)[-1]) for s in streams)
+    domains = list(ctx.opts.domains)
+    total = steps if len(streams) == 2 else max(1, steps // 2)
+    comps = _compositions(total, len(streams))
+    recs = []
+    for d in domains:
+        for comp in comps:
+            # Integer weights: normalised exactly (rules.normalize_weights), so the 1:1
+            # point equals the table's 1:1 row bit for bit.
+            spec = FusionSpec("two-level", keys, "mean", "weighted", d, tuple(map(float, comp)))
+            fused = spec.fused(ctx.ev, ctx.cache)[ctx.known]
+            acc = float(np.mean(np.argmax(fused, axis=1) == ctx.y))
+            w = [c / total for c in comp]
+            recs.append(
+                {
+                    "domain": d,
+                    **{f"w_{s}": wi for s, wi in zip(streams, w, strict=True)},
+                    "top1": acc,
+                }
+            )
+    df = pd.DataFrame(recs)
+    fact.weight_curve = df
+    best_rows = []
+    for d in domains:
+        sub = df[df["domain"] == d]
+        i = int(np.argmax(sub["top1"].to_numpy()))  # ties: first grid point
+        best_rows.append(sub.iloc[i])
+    wcols = [f"w_{s}" for s in streams]
+    cols = [Column("domain", "domain")]
+    cols += [
+        Column(c, f"{_stream_title(s)} weight", "float")
+        for c, s in zip(wcols, streams, strict=True)
+    ]
+    cols += [Column("top1", "top-1 %", "pct"), Column("equal", "equal weights %", "pct")]
+    rows = []
+    for br in best_rows:
+        d = br["domain"]
+        sub = df[df["domain"] == d]
+        eq = sub[np.isclose(sub[wcols].to_numpy(), 1 / len(streams)).all(axis=1)]
+        rows.append(
+            {
+                "domain": d,
+                **{c: br[c] for c in wcols},
+                "top1": br["top1"],
+                "equal": float(eq["top1"].iloc[0]) if len(eq) else math.nan,
+            }
+        )
+    step = 1 / total
+    what = (
+        f"flow weight α in [0, 1] (step {step:g})"
+        if len(streams) == 2
+        else f"weights on the simplex (step {step:g})"
+    )
+    cap = (
+        f"Weighted mean of the streams (after mean segment consensus) over {what}, computed "
+        "by the report on the test videos themselves: the best weight is an oracle choice, "
+        "optimistic by construction. Ties go to the first grid point."
+    )
+    if len(streams) == 2:
+        cap = cap.replace("flow weight", f"{_stream_title(streams[1])} weight")
+    plot = "weight_curve" if len(streams) == 2 else "weight_heatmap"
+    dom = None
+    if best_fusion is not None and best_fusion["domain"] in domains:
+        dom = best_fusion["domain"]
+    fig = FigureBlock(
+        ctx.fig("weights"),
+        "Stream weights" if len(streams) == 2 else "Stream weights (simplex)",
+        "Top-1 accuracy against the stream weights (oracle: tuned on the test videos).",
+        plot,
+        {
+            "frame": df,
+            "streams": streams,
+            "domain": dom or domains[0],
+            "title": f"Stream weights — {ctx.ev.name}",
+        },
+    )
+    blocks: list[Block] = [Paragraph(cap), _table(rows, cols, sortable=False), fig]
+    return Section("Stream weights (computed by the report, oracle)", blocks)
+
+
+def _per_class(
+    ctx: _Ctx,
+    fact: EvaluationFacts,
+    single: dict[str, Any],
+    fusion: dict[str, Any],
+    n_top: int,
+) -> Section:
+    import pandas as pd
+
+    c = ctx.n_classes
+    ps, pf = ctx.predict(single["spec"]), ctx.predict(fusion["spec"])
+    acc_s = metrics.per_class_accuracy(ctx.y, ps, n_classes=c)
+    acc_f = metrics.per_class_accuracy(ctx.y, pf, n_classes=c)
+    counts = np.bincount(ctx.y, minlength=c)
+    df = pd.DataFrame(
+        {
+            "class": ctx.class_names,
+            "index": np.arange(c),
+            "videos": counts,
+            "single": acc_s,
+            "fusion": acc_f,
+            "gain": acc_f - acc_s,
+        }
+    )
+    fact.per_class = df
+    present = df[df["videos"] > 0].assign(_g=lambda d: d["gain"].round(12))
+    gains = present[present["_g"] > 0].sort_values(
+        ["_g", "index"], ascending=[False, True], kind="stable"
+    )
+    losses = present[present["_g"] < 0].sort_values(
+        ["_g", "index"], ascending=[True, True], kind="stable"
+    )
+    n_up, n_down = len(gains), len(losses)
+    n_same = len(present) - n_up - n_down
+    cols = [
+        Column("class", "class"),
+        Column("videos", "videos", "int"),
+        Column("single", "best single %", "pct"),
+        Column("fusion", "best fusion %", "pct"),
+        Column("gain", "gain", "signed_pct"),
+    ]
+    text = (
+        f"Per-class top-1 accuracy of the best fusion ({row_label(fusion)}) against the best "
+        f"single stream ({row_label(single)}): {n_up} classes gain, {n_down} lose, "
+        f"{n_same} are unchanged."
+    )
+    blocks: list[Block] = [Paragraph(text)]
+    if n_up:
+        blocks.append(
+            _table(gains.head(n_top).to_dict("records"), cols, "Classes that gain the most.")
+        )
+    if n_down:
+        blocks.append(
+            _table(losses.head(n_top).to_dict("records"), cols, "Classes that lose the most.")
+        )
+    else:
+        blocks.append(Paragraph("No class loses accuracy."))
+    blocks.append(
+        FigureBlock(
+            ctx.fig("per-class"),
+            "Per-class accuracy",
+            "Each point is a class: accuracy of the best single stream (x) and of the best fusion "
+            "(y); points above the diagonal gain. The classes that gain and lose most are named.",
+            "per_class",
+            {
+                "frame": df,
+                "single": row_label(single),
+                "fusion": row_label(fusion),
+                "n_label": min(n_top, 3),
+                "title": f"Per-class accuracy — {ctx.ev.name}",
+            },
+        )
+    )
+    return Section("Classes that gain and lose", blocks)
+
+
+def _confusion(
+    ctx: _Ctx, fact: EvaluationFacts, ref: dict[str, Any], *, is_fusion: bool
+) -> Section:
+    cm = metrics.confusion_matrix(ctx.y, ctx.predict(ref["spec"]), n_classes=ctx.n_classes)
+    fact.confusion = cm
+    which = "best fusion" if is_fusion else "best single stream"
+    off = cm.copy()
+    np.fill_diagonal(off, 0)
+    blocks: list[Block] = []
+    if off.any():
+        flat = off.ravel()
+        order = np.lexsort((np.arange(flat.size), -flat))[:5]
+        rows = [
+            {
+                "true": ctx.class_names[int(i) // ctx.n_classes],
+                "pred": ctx.class_names[int(i) % ctx.n_classes],
+                "count": int(flat[i]),
+                "share": flat[i] / max(1, cm[int(i) // ctx.n_classes].sum()),
+            }
+            for i in order
+            if flat[i] > 0
+        ]
+        cols = [
+            Column("true", "true class"),
+            Column("pred", "predicted as"),
+            Column("count", "videos", "int"),
+            Column("share", "% of the class", "pct"),
+        ]
+        blocks.append(_table(rows, cols, f"Most frequent confusions of the {which}."))
+    blocks.append(
+        FigureBlock(
+            ctx.fig("confusion"),
+            "Confusion matrix",
+            f"Confusion matrix of the {which} ({row_label(ref)}), rows normalised to the "
+            "fraction of each true class.",
+            "confusion",
+            {
+                "matrix": cm,
+                "class_names": ctx.class_names,
+                "title": f"Confusion matrix, {which} — {ctx.ev.name}",
+            },
+        )
+    )
+    return Section(f"Confusion matrix of the {which}", blocks)
+
+
+def _reliability(
+    ctx: _Ctx, fact: EvaluationFacts, singles: list[dict[str, Any]], fusion: dict[str, Any] | None
+) -> Section:
+    chosen = _best_per_stream(ctx, singles)
+    if fusion is not None:
+        chosen.append(fusion)
+    cols = [
+        Column("label", "scores"),
+        Column("nll", "NLL", "decimal"),
+        Column("ece", "ECE %", "pct"),
+        Column("top1", "top-1 %", "pct"),
+        Column("conf", "mean confidence %", "pct"),
+    ]
+    rows = []
+    series = []
+    for r in chosen:
+        logp = ctx.log_probs(r["spec"])
+        bins = metrics.reliability_bins(ctx.y, logp, n_bins=15)
+        label = row_label(r)
+        fact.reliability[label] = bins
+        conf = float(np.mean(np.exp(logp.max(axis=1))))
+        rows.append(
+            {"label": label, "nll": r["nll"], "ece": r["ece"], "top1": r["top1"], "conf": conf}
+        )
+        key = "fused" if r["level"] in FUSION_LEVELS else r["streams"][0]
+        series.append({"label": label, "key": key, "bins": bins, "ece": r["ece"]})
+    cap = (
+        "Calibration of the best rule of each stream and of the best fusion: a confidence above "
+        "the accuracy means over-confidence. ECE: top-label expected calibration error, "
+        "15 equal-width bins."
+    )
+    fig = FigureBlock(
+        ctx.fig("reliability"),
+        "Reliability diagram",
+        "Accuracy against top-label confidence in 15 bins, per stream and fused; the diagonal "
+        "is perfect calibration. The lower panel counts the videos per bin.",
+        "reliability",
+        {"series": series, "title": f"Reliability — {ctx.ev.name}"},
+    )
+    return Section("Calibration", [_table(rows, cols, cap), fig])
+
+
+def _learning_curve(
+    ctx: _Ctx, fact: EvaluationFacts, best_fusion: dict[str, Any] | None
+) -> Section | None:
+    import pandas as pd
+
+    ev = ctx.ev
+    multi = [s for s in ev.streams if len([e for e in ev.epochs(s) if e is not None]) > 1]
+    if not multi:
+        return None
+    domain = "prob"
+    if best_fusion is not None and best_fusion["domain"] != "any":
+        domain = best_fusion["domain"]
+    epochs = sorted({e for s in ev.streams for e in ev.epochs(s) if e is not None})
+    recs: list[dict[str, Any]] = []
+    for e in epochs:
+        rec: dict[str, Any] = {"epoch": e}
+        for s in ev.streams:
+            if (s, e) not in ev.sets:
+                rec[s] = math.nan
+                continue
+            spec = FusionSpec("single", ((s, e),), "mean", None, cast(Domain, domain))
+            rec[s] = float(np.mean(ctx.correct(spec)))
+        if best_fusion is not None:
+            bspec: FusionSpec = best_fusion["spec"]
+            keys = tuple((s, e) for s, _ in bspec.streams)
+            if all(k in ev.sets for k in keys):
+                rec["fused"] = float(np.mean(ctx.correct(dataclasses.replace(bspec, streams=keys))))
+            else:
+                rec["fused"] = math.nan
+        recs.append(rec)
+    df = pd.DataFrame(recs)
+    fact.learning_curve = df
+    cols = [Column("epoch", "epoch", "int")]
+    cols += [Column(s, f"{s} %", "pct") for s in ev.streams]
+    fused_label = ""
+    if best_fusion is not None:
+        fused_label = row_label(best_fusion).split(" ", 1)[1]
+        cols.append(Column("fused", "fused %", "pct"))
+    text = (
+        f"Top-1 accuracy at each evaluated epoch: each stream under mean consensus ({domain} "
+        "domain)"
+        + (
+            f", and the best fusion rule ({fused_label}) applied to the same epoch of every stream"
+            if best_fusion is not None
+            else ""
+        )
+        + "."
+    )
+    fig = FigureBlock(
+        ctx.fig("learning-curve"),
+        "Learning curve",
+        "Top-1 accuracy per evaluated epoch, per stream and fused.",
+        "learning_curve",
+        {"frame": df, "streams": list(ev.streams), "title": f"Learning curve — {ev.name}"},
+    )
+    return Section("Learning curve", [Paragraph(text), _table(df.to_dict("records"), cols), fig])
+
+
+def _overview_section(results: Results) -> Section:
+    import pandas as pd
+
+    rows = []
+    for ev in results.evaluations:
+        rs = results.rows(ev.name)
+        latest = {(s, ev.epochs(s)[-1]) for s in ev.streams}
+        singles = [r for r in rs if r["level"] == "single" and r["spec"].streams[0] in latest]
+        fusions = [r for r in rs if r["level"] in FUSION_LEVELS]
+        bs = singles[0] if singles else None
+        bf = fusions[0] if fusions else None
+        rows.append(
+            {
+                "evaluation": ev.name,
+                "videos": int((ev.labels >= 0).sum()),
+                "single": row_label(bs) if bs else "",
+                "single_top1": bs["top1"] if bs else math.nan,
+                "fusion": row_label(bf) if bf else "",
+                "fusion_top1": bf["top1"] if bf else math.nan,
+                "gain": bf["top1"] - bs["top1"] if bf and bs else math.nan,
+            }
+        )
+    cols = [
+        Column("evaluation", "evaluation"),
+        Column("videos", "videos", "int"),
+        Column("single", "best single stream"),
+        Column("single_top1", "top-1 %", "pct"),
+        Column("fusion", "best fusion"),
+        Column("fusion_top1", "top-1 %", "pct"),
+        Column("gain", "gain", "signed_pct"),
+    ]
+    blocks: list[Block] = [_table(rows, cols, "Best rows of each evaluation.")]
+    # Rows present in every evaluation, averaged (the usual mean over splits).
+    names = [ev.name for ev in results.evaluations]
+    per: dict[tuple[Any, ...], dict[str, float]] = {}
+    labels: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for ev in results.evaluations:
+        for r in results.rows(ev.name):
+            spec: FusionSpec = r["spec"]
+            key = (
+                spec.level,
+                tuple(s for s, _ in spec.streams),
+                spec.consensus_label,
+                spec.fusion,
+                spec.domain,
+                spec.weights,
+            )
+            if r["level"] == "single" and r["epoch"] != ev.epochs(r["streams"][0])[-1]:
+                continue
+            per.setdefault(key, {})[ev.name] = r["top1"]
+            labels.setdefault(key, r)
+    common = [k for k, v in per.items() if len(v) == len(names)]
+    if common:
+        stats = []
+        for k in common:
+            accs = [per[k][n] for n in names]
+            r = labels[k]
+            rec: dict[str, Any] = {
+                "label": row_label(r).replace(r["spec"].streams_label, "+".join(k[1]), 1),
+                "level": k[0],
+                "mean": float(np.mean(accs)),
+                "std": float(np.std(accs, ddof=1)) if len(accs) > 1 else math.nan,
+            }
+            for j, a in enumerate(accs):
+                rec[f"e{j}"] = a
+            stats.append(rec)
+        df = pd.DataFrame(stats)
+        df["_order"] = np.arange(len(df))
+        df = df.sort_values(["mean", "_order"], ascending=[False, True], kind="stable")
+        top = df[df["level"].isin(FUSION_LEVELS)].head(10)
+        single = (
+            df[df["level"] == "single"]
+            .groupby(df["label"].str.split(" ").str[0], sort=False)
+            .head(1)
+        )
+        shown = pd.concat([top, single]).drop_duplicates("_order")
+        shown = shown.sort_values(["mean", "_order"], ascending=[False, True], kind="stable")
+        cols2 = [
+            Column("label", "rule"),
+            Column("mean", "mean top-1 %", "pct"),
+            Column("std", "std %", "pct"),
+        ]
+        cols2 += [Column(f"e{j}", f"{n} %", "pct") for j, n in enumerate(_short_names(names))]
+        blocks.append(
+            _table(
+                shown.to_dict("records"),
+                cols2,
+                f"Mean over the {len(names)} evaluations of the rows present in all of them: "
+                "the ten best fusion rows and the best rule of each single stream.",
+            )
+        )
+    return Section("Overview", blocks)
+
+
+def _short_names(names: list[str]) -> list[str]:
+    """Evaluation names without the parts they all share (``split1`` for ``d/split1/test``)."""
+    parts = [n.split("/") for n in names]
+    if len({len(p) for p in parts}) != 1:
+        return names
+    keep = [j for j in range(len(parts[0])) if len({p[j] for p in parts}) > 1]
+    if not keep:
+        return names
+    return ["/".join(p[j] for j in keep) for p in parts]
+
+
+def _notes_section(results: Results) -> Section:
+    o = results.options
+    conf = round(100 * o.confidence)
+    lines = [
+        "Accuracies are top-1, top-5 and mean-class accuracy (mean per-class recall) over the "
+        "videos with a known label. Ties in scores go to the lowest class index.",
+        (
+            f"Intervals are {conf}% percentile bootstrap intervals over videos "
+            f"({o.bootstrap} resamples, seed {o.seed}); every row of an evaluation uses the same "
+            "resamples, so intervals are paired."
+            if o.bootstrap
+            else "Bootstrap intervals were turned off (bootstrap = 0)."
+        ),
+        "Domain prob fuses probabilities (the mean is the sum rule); logit fuses "
+        "log-probabilities (the mean is the product rule). Rules whose decisions do not depend "
+        "on the domain (max, min, vote, single segments) are listed once, as any.",
+        "Best rows are chosen by looking at the test labels, so their accuracy is optimistic; "
+        "honest (cross-fitted) estimates come from the grid search and learned fusion when "
+        "they are part of the results.",
+    ]
+    return Section("Notes", [Paragraph(t) for t in lines])
+
+
+# --------------------------------------------------------------------------- extras
+
+
+def _extra_section(name: str, value: Any, *, level: int, prefix: str) -> Section:
+    title = EXTRA_TITLES.get(name, name.replace("_", " ").capitalize())
+    sec = Section(title, level=level)
+    sec.blocks.extend(_generic_blocks(value, path=name, depth=0))
+    if not sec.blocks:
+        sec.blocks.append(Paragraph("(empty)"))
+    return sec
+
+
+def _is_scalar(v: Any) -> bool:
+    return v is None or isinstance(v, (bool, int, float, str, np.generic))
+
+
+def _scalar_text(v: Any) -> tuple[Any, CellKind]:
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, bool) or v is None:
+        return ("" if v is None else str(v)), "text"
+    if isinstance(v, int):
+        return v, "int"
+    if isinstance(v, float):
+        return v, "float"
+    return str(v), "text"
+
+
+def _short(v: Any) -> str:
+    """A readable, deterministic one-line text of a small value."""
+    if _is_scalar(v):
+        from ._format import format_cell
+
+        val, kind = _scalar_text(v)
+        return format_cell(val, kind)
+    if isinstance(v, np.ndarray) and v.ndim <= 1 and v.size <= 16:
+        return "[" + ", ".join(_short(x) for x in v.tolist()) + "]"
+    if isinstance(v, (list, tuple)) and len(v) <= 16 and all(_is_scalar(x) for x in v):
+        return "[" + ", ".join(_short(x) for x in v) + "]"
+    if isinstance(v, np.ndarray):
+        return f"array of shape {tuple(v.shape)}"
+    return f"({type(v).__name__})"
+
+
+def _as_items(value: Any) -> list[tuple[str, Any]] | None:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [(f.name, getattr(value, f.name)) for f in dataclasses.fields(value)]
+    if isinstance(value, Mapping):
+        return [(str(k), v) for k, v in value.items()]
+    return None
+
+
+def _frame_table(df: pd.DataFrame, caption: str) -> Table:
+    import pandas as pd
+
+    cols = []
+    data = {}
+    shown = df.head(MAX_GENERIC_ROWS)
+    if not isinstance(shown.index, pd.RangeIndex):
+        shown = shown.reset_index()
+    for j, c in enumerate(shown.columns):
+        key = f"c{j}"
+        s = shown[c]
+        kind: CellKind
+        vals: list[Any]
+        if pd.api.types.is_bool_dtype(s):
+            kind, vals = "text", [str(bool(x)) for x in s]
+        elif pd.api.types.is_integer_dtype(s):
+            kind, vals = "int", [int(x) for x in s]
+        elif pd.api.types.is_float_dtype(s):
+            kind, vals = "float", [float(x) for x in s]
+        else:
+            kind, vals = "text", [_short(x) for x in s]
+        cols.append(Column(key, str(c), kind))
+        data[key] = pd.Series(vals, dtype=object)
+    if len(df) > MAX_GENERIC_ROWS:
+        caption = (
+            caption + " " if caption else ""
+        ) + f"First {MAX_GENERIC_ROWS} of {len(df)} rows."
+    return Table(cols, pd.DataFrame(data, columns=[c.key for c in cols]), caption)
+
+
+def _generic_blocks(value: Any, *, path: str, depth: int) -> list[Block]:
+    """Tables and text for an arbitrary result object, deterministically."""
+    import pandas as pd
+
+    if isinstance(value, pd.DataFrame):
+        return [_frame_table(value, "")]
+    if isinstance(value, pd.Series):
+        return [_frame_table(value.to_frame(name=value.name or "value"), "")]
+    if (
+        isinstance(value, (list, tuple))
+        and value
+        and all(
+            (dataclasses.is_dataclass(v) and not isinstance(v, type)) or isinstance(v, Mapping)
+            for v in value
+        )
+    ):
+        recs = []
+        for v in value:
+            items = _as_items(v) or []
+            recs.append({k: (x if _is_scalar(x) else _short(x)) for k, x in items})
+        return [_frame_table(pd.DataFrame(recs), "")]
+    maybe_items = _as_items(value)
+    if maybe_items is None:
+        if isinstance(value, np.ndarray) and value.ndim == 2 and value.size <= 400:
+            return [_frame_table(pd.DataFrame(value), "")]
+        return [Paragraph(f"{path}: {_short(value)}")]
+    items = maybe_items
+    scalars = [(k, v) for k, v in items if not _nested(v)]
+    nested = [(k, v) for k, v in items if _nested(v)]
+    blocks: list[Block] = []
+    if scalars:
+        cols = [Column("item", "item"), Column("value", "value")]
+        blocks.append(
+            _table([{"item": k, "value": _short(v)} for k, v in scalars], cols, sortable=False)
+        )
+    for k, v in nested:
+        if depth >= 3:
+            blocks.append(Paragraph(f"{k}: {_short(v)}"))
+            continue
+        inner = _generic_blocks(v, path=f"{path}.{k}", depth=depth + 1)
+        for b in inner:
+            if isinstance(b, Table) and not b.caption:
+                b.caption = k
+        blocks.extend(inner)
+    return blocks
+
+
+def _nested(v: Any) -> bool:
+    import pandas as pd
+
+    if isinstance(v, (pd.DataFrame, pd.Series)):
+        return True
+    if isinstance(v, np.ndarray):
+        return v.ndim == 2 and v.size <= 400
+    if isinstance(v, Mapping) or (dataclasses.is_dataclass(v) and not isinstance(v, type)):
+        return True
+    return isinstance(v, (list, tuple)) and bool(v) and not all(_is_scalar(x) for x in v)
