@@ -259,14 +259,18 @@ def load(path: str | os.PathLike[str], *, mmap: bool | None = None) -> ScoreSet:
                     if not isinstance(value, np.ndarray):
                         raise ScoreFileError(p, f"member {key!r} is not a .npy array")
                     arrays[key] = value
+    except ScoreFileError:
+        raise
     except ValueError as exc:
         if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
             raise ScoreFileError(
                 p, "contains object arrays or pickled data, which are never loaded"
             ) from None
         raise ScoreFileError(p, f"unreadable npz member ({exc})") from None
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as exc:
-        raise ScoreFileError(p, f"truncated or corrupt npz file ({exc})") from None
+    except Exception as exc:  # zipfile, zlib and .npy header parsing: all caused by the file
+        raise ScoreFileError(
+            p, f"truncated or corrupt npz file ({type(exc).__name__}: {exc})"
+        ) from None
     return _from_arrays(arrays, path=p)
 
 

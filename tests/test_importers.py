@@ -1,0 +1,897 @@
+"""Importers: each tool's exact layout, round trips, alignment, the restricted unpickler."""
+
+from __future__ import annotations
+
+import codecs
+import collections
+import io
+import os
+import pickle
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from fusionlab import cli, scores
+from fusionlab._unpickle import PickleDataError, RefusedPickle, restricted_load
+from fusionlab.errors import ScoreFileError, UsageError
+from fusionlab.importers import (
+    import_scores,
+    infer_kind,
+    normalize_video_id,
+    read_class_index,
+    read_csv,
+    read_mmaction2,
+    read_split_list,
+    read_tsn,
+    read_twostream,
+)
+
+# --------------------------------------------------------------------------- fixture data
+# 5 videos, 4 classes, UCF101 naming (including its HandStandPushups spelling quirk);
+# the test list is deliberately not in sorted order.
+
+CLASSES = ["ApplyEyeMakeup", "Archery", "BabyCrawling", "HandstandPushups"]
+VIDEOS = [
+    "ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi",
+    "Archery/v_Archery_g02_c03.avi",
+    "BabyCrawling/v_BabyCrawling_g01_c02.avi",
+    "HandstandPushups/v_HandStandPushups_g01_c01.avi",
+    "Archery/v_Archery_g01_c01.avi",
+]
+IDS = [normalize_video_id(v) for v in VIDEOS]
+LABELS = [0, 1, 2, 3, 1]
+N, S, C = 5, 3, 4
+
+
+def logits(seed: int = 0) -> np.ndarray:
+    out: np.ndarray = np.random.default_rng(seed).normal(size=(N, S, C)).astype(np.float32)
+    return out
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    out: np.ndarray = e / e.sum(axis=-1, keepdims=True)
+    return out
+
+
+def by_id(s: scores.ScoreSet) -> list[int]:
+    """Row of each of IDS in ``s``."""
+    ids = list(s.video_ids)
+    return [ids.index(v) for v in IDS]
+
+
+def write_class_ind(tmp: Path) -> Path:
+    p = tmp / "classInd.txt"
+    p.write_text("".join(f"{i + 1} {c}\r\n" for i, c in enumerate(CLASSES)))
+    return p
+
+
+def write_testlist(tmp: Path) -> Path:
+    """UCF101 testlist01.txt: one column, label from the class folder."""
+    p = tmp / "testlist01.txt"
+    p.write_text("".join(v + "\r\n" for v in VIDEOS))
+    return p
+
+
+def write_tsn_list(tmp: Path) -> Path:
+    """tsn-pytorch / TSN list: 'frame_dir num_frames label' (0-based)."""
+    p = tmp / "ucf101_rgb_val_split_1.txt"
+    p.write_text(
+        "".join(f"/data/ucf101/frames/{i} 150 {lab}\n" for i, lab in zip(IDS, LABELS, strict=True))
+    )
+    return p
+
+
+def write_mm_list(tmp: Path) -> Path:
+    """MMAction2 video annotation list: 'path label'."""
+    p = tmp / "ucf101_val_split_1_videos.txt"
+    p.write_text("".join(f"{v} {lab}\n" for v, lab in zip(VIDEOS, LABELS, strict=True)))
+    return p
+
+
+def tsn_pytorch_npz(tmp: Path, x: np.ndarray, name: str = "tsn_rgb.npz") -> Path:
+    """Exactly what tsn-pytorch test_models.py writes: rows in sorted list order,
+    each (rst of shape (test_segments, 1, classes), label), saved by np.savez."""
+    name_list = [f"/data/ucf101/frames/{i}" for i in IDS]
+    order = {e: i for i, e in enumerate(sorted(name_list))}
+    rows = np.empty((N, 2), dtype=object)  # np.savez(scores=[(rst, label), ...])
+    reorder_label: list[Any] = [None] * N
+    for i in range(N):
+        j = order[name_list[i]]
+        rows[j, 0] = x[i][:, None, :]
+        rows[j, 1] = LABELS[i]
+        reorder_label[j] = LABELS[i]
+    p = tmp / name
+    np.savez(p, scores=rows, labels=np.asarray(reorder_label))
+    return p
+
+
+# ----------------------------------------------------------------- pickles that name globals
+# A pure-Python pickler that can write GLOBAL opcodes for names that are not importable
+# here (torch, numpy 1.x spellings), to build other tools' pickles without their code.
+
+
+class Global:
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.name = module, name
+
+    def __call__(self, *args: Any) -> Any:  # pickle wants reduce functions callable
+        raise NotImplementedError
+
+
+class Reduce:
+    def __init__(self, func: Global, args: tuple[Any, ...]) -> None:
+        self.func, self.args = func, args
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.func, self.args)
+
+
+class _Persistent:
+    def __init__(self, pid: tuple[Any, ...]) -> None:
+        self.pid = pid
+
+
+_PyPickler: Any = pickle._Pickler
+
+
+class GlobalPickler(_PyPickler):  # type: ignore[misc]
+    dispatch = _PyPickler.dispatch.copy()
+
+    def save_global_marker(self, obj: Global) -> None:
+        self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode())
+
+    dispatch[Global] = save_global_marker
+
+    def persistent_id(self, obj: Any) -> Any:
+        return obj.pid if isinstance(obj, _Persistent) else None
+
+
+class Py2Pickler(GlobalPickler):
+    """Python 2 style: bytes as STRING opcodes (py2 str), numpy 1.x module names."""
+
+    dispatch = GlobalPickler.dispatch.copy()
+
+    def save_py2_str(self, obj: bytes) -> None:
+        self.write(pickle.STRING + b"'" + codecs.escape_encode(obj)[0] + b"'\n")
+        self.memoize(obj)
+
+    dispatch[bytes] = save_py2_str
+
+
+def gdumps(obj: Any, protocol: int = 2, pickler: type = GlobalPickler) -> bytes:
+    buf = io.BytesIO()
+    pickler(buf, protocol=protocol).dump(obj)
+    return buf.getvalue()
+
+
+def py2_dumps(obj: Any) -> bytes:
+    data = gdumps(obj, protocol=0, pickler=Py2Pickler)
+    return data.replace(b"cnumpy._core.multiarray\n", b"cnumpy.core.multiarray\n")
+
+
+_TORCH_DTYPES = {
+    "<f4": "FloatStorage",
+    "<f8": "DoubleStorage",
+    "<f2": "HalfStorage",
+    "<i8": "LongStorage",
+}
+
+
+def torch_like(
+    arr: np.ndarray,
+    *,
+    offset: int = 0,
+    size: tuple[int, ...] | None = None,
+    stride: tuple[int, ...] | None = None,
+) -> Reduce:
+    """A torch CPU tensor as torch's pickling writes it (protocol 2 via mmengine.dump):
+    _rebuild_tensor_v2(_load_from_bytes(<legacy torch.save of the storage>), offset,
+    size, stride, requires_grad, OrderedDict())."""
+    flat = np.ascontiguousarray(arr).reshape(-1)
+    dt = flat.dtype.newbyteorder("<").str
+    storage = Global("torch", _TORCH_DTYPES[dt])
+    blob = b"".join(
+        [
+            pickle.dumps(0x1950A86A20F9469CFC6C, protocol=2),
+            pickle.dumps(1001, protocol=2),
+            pickle.dumps(
+                {
+                    "protocol_version": 1001,
+                    "little_endian": True,
+                    "type_sizes": {"short": 2, "int": 4, "long": 4},
+                },
+                protocol=2,
+            ),
+            gdumps(_Persistent(("storage", storage, "94001", "cpu", flat.size, None))),
+            pickle.dumps(["94001"], protocol=2),
+            flat.size.to_bytes(8, "little"),
+            flat.astype(dt).tobytes(),
+        ]
+    )
+    shape = tuple(arr.shape) if size is None else size
+    if stride is None:
+        stride = tuple(int(np.prod(shape[i + 1 :])) for i in range(len(shape)))
+    return Reduce(
+        Global("torch._utils", "_rebuild_tensor_v2"),
+        (
+            Reduce(Global("torch.storage", "_load_from_bytes"), (blob,)),
+            offset,
+            shape,
+            stride,
+            False,
+            collections.OrderedDict(),
+        ),
+    )
+
+
+def mm_samples(x: np.ndarray, *, rc: bool = False) -> list[dict[str, Any]]:
+    """MMAction2 1.x DumpResults: ActionDataSample.to_dict() with tensors on the CPU."""
+    out = []
+    for i in range(N):
+        score = torch_like(softmax(x[i].mean(axis=0)).astype(np.float32))
+        label = torch_like(np.asarray([LABELS[i]], dtype=np.int64))
+        d: dict[str, Any]
+        if rc:  # 1.0.0rc: LabelData fields
+            d = {"pred_scores": {"item": score}, "gt_labels": {"item": label}}
+        else:
+            d = {
+                "pred_score": score,
+                "gt_label": label,
+                "pred_label": torch_like(np.asarray([0], dtype=np.int64)),
+            }
+        d.update({"num_classes": C, "img_shape": (224, 224)})
+        out.append(d)
+    return out
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def test_normalize_video_id() -> None:
+    assert (
+        normalize_video_id("ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi")
+        == "v_ApplyEyeMakeup_g01_c01"
+    )
+    assert normalize_video_id("C:\\data\\v_X_g01_c01.MP4") == "v_X_g01_c01"
+    assert normalize_video_id(" frames/v_X_g01_c01/ ") == "v_X_g01_c01"
+    assert normalize_video_id("clip.v2") == "clip.v2"  # not a video extension
+    assert normalize_video_id(".avi") == ".avi"
+
+
+def test_class_index_formats(tmp_path: Path) -> None:
+    assert read_class_index(write_class_ind(tmp_path)) == CLASSES
+    p = tmp_path / "zero.txt"
+    p.write_text("1 b\n0 a\n")
+    assert read_class_index(p) == ["a", "b"]
+    p.write_text("air drumming\nabseiling\n")
+    assert read_class_index(p) == ["air drumming", "abseiling"]
+    p.write_text("1 a\n3 b\n")
+    with pytest.raises(ScoreFileError, match="without gaps"):
+        read_class_index(p)
+
+
+def test_split_list_formats(tmp_path: Path) -> None:
+    names = read_class_index(write_class_ind(tmp_path))
+    for path in (write_testlist(tmp_path), write_tsn_list(tmp_path), write_mm_list(tmp_path)):
+        entries = read_split_list(path, class_names=names)
+        assert [e.video_id for e in entries] == IDS
+        assert [e.label for e in entries] == LABELS
+    p = tmp_path / "trainlist01.txt"
+    p.write_text("".join(f"{v} {lab + 1}\n" for v, lab in zip(VIDEOS, LABELS, strict=True)))
+    assert [e.label for e in read_split_list(p, label_base=1)] == LABELS
+    # without a class index a one-column list has unknown labels
+    assert {e.label for e in read_split_list(write_testlist(tmp_path))} == {-1}
+
+
+def test_infer_kind() -> None:
+    x = logits()
+    assert infer_kind(x) == "logit"
+    assert infer_kind(softmax(x)) == "prob"
+    assert infer_kind(np.log(softmax(x))) == "logprob"
+    assert infer_kind(np.full((2, 1, 3), np.nan)) == "logit"
+    assert infer_kind(np.asarray([[0.3345, 0.3345, 0.3345]], dtype=np.float16)) == "prob"
+    assert infer_kind(np.asarray([[1e308, 1e308]])) == "logit"  # overflowing sums
+    mask = np.ones((N, S), dtype=bool)
+    p = softmax(x)
+    p[0, 2] = 7.0
+    mask[0, 2] = False
+    assert infer_kind(p, mask) == "prob"
+
+
+# --------------------------------------------------------------------------- TSN
+
+
+def test_tsn_pytorch_round_trip(tmp_path: Path) -> None:
+    x = logits()
+    src = tsn_pytorch_npz(tmp_path, x)
+    out = tmp_path / "out" / "rgb.npz"
+    s = import_scores(
+        src,
+        source="tsn",
+        out=out,
+        stream="rgb",
+        split_list=write_tsn_list(tmp_path),
+        allow_pickle=True,
+        dataset="ucf101",
+        split="1",
+        subset="test",
+        epoch=80,
+    )
+    loaded = scores.load(out)
+    for t in (s, loaded):
+        rows = by_id(t)
+        np.testing.assert_array_equal(t.scores[rows], x)
+        assert t.labels[rows].tolist() == LABELS
+        assert t.kind == "logit" and t.stream == "rgb" and t.epoch == 80
+    assert list(loaded.video_ids) == sorted(IDS)  # tsn-pytorch rows: sorted list order
+    assert loaded.meta["created_by"] == "fusionlab import --from tsn"
+    assert loaded.meta["source_file"] == "tsn_rgb.npz"
+    assert loaded.meta["crops"] == 1 and loaded.meta["row_order"] == "sorted"
+    assert loaded.eval_key == ("ucf101", "1", "test")
+
+
+def test_tsn_caffe_crops_averaged_list_order(tmp_path: Path) -> None:
+    """Caffe TSN eval_net.py: rows in test-list order, (frames, crops, classes) each."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(N, S, 10, C)).astype(np.float32)
+    rows = np.empty((N, 2), dtype=object)
+    for i in range(N):
+        rows[i, 0], rows[i, 1] = x[i], LABELS[i]
+    src = tmp_path / "tsn_flow.npz"
+    np.savez(src, scores=rows, labels=np.asarray(LABELS))
+    raw = read_tsn(
+        src,
+        split_list=write_testlist(tmp_path),
+        class_index=write_class_ind(tmp_path),
+        allow_pickle=True,
+        row_order="list",
+    )
+    assert list(raw.video_ids) == IDS
+    np.testing.assert_allclose(raw.scores, x.mean(axis=2, dtype=np.float64), atol=1e-6)
+    assert raw.meta == {"crops": 10, "row_order": "list"}
+    assert list(raw.class_names) == CLASSES  # type: ignore[arg-type]
+
+
+def test_tsn_wrong_row_order_is_caught(tmp_path: Path) -> None:
+    src = tsn_pytorch_npz(tmp_path, logits())
+    with pytest.raises(ScoreFileError, match=r"--row-order sorted"):
+        import_scores(
+            src,
+            source="tsn",
+            out=tmp_path / "o.npz",
+            stream="rgb",
+            split_list=write_tsn_list(tmp_path),
+            allow_pickle=True,
+            row_order="list",
+        )
+    assert not (tmp_path / "o.npz").exists()
+
+
+def test_tsn_needs_allow_pickle_and_split_list(tmp_path: Path) -> None:
+    src = tsn_pytorch_npz(tmp_path, logits())
+    with pytest.raises(ScoreFileError, match=r"arbitrary code.*--allow-pickle"):
+        import_scores(
+            src,
+            source="tsn",
+            out=tmp_path / "o.npz",
+            stream="rgb",
+            split_list=write_tsn_list(tmp_path),
+        )
+    with pytest.raises(UsageError, match="--split-list"):
+        import_scores(src, source="tsn", out=tmp_path / "o.npz", stream="rgb", allow_pickle=True)
+
+
+def test_tsn_plain_numeric_array_needs_no_pickle(tmp_path: Path) -> None:
+    x = np.random.default_rng(2).normal(size=(N, S, 2, C))
+    src = tmp_path / "plain.npz"
+    np.savez(src, scores=x, labels=np.asarray(LABELS))
+    raw = read_tsn(src, split_list=write_tsn_list(tmp_path), row_order="list")
+    np.testing.assert_allclose(raw.scores, x.mean(axis=2))
+
+
+def test_tsn_torch_labels_decoded(tmp_path: Path) -> None:
+    """tsn-pytorch under torch >= 0.4 stores label[0] as a 0-d tensor in each row."""
+    x = logits()
+    rows = np.empty((N, 2), dtype=object)
+    for i in range(N):
+        rows[i, 0], rows[i, 1] = x[i][:, None, :], LABELS[i]
+    src = tmp_path / "t.npz"
+    np.savez(src, scores=rows, labels=np.asarray(LABELS))
+    # Replace the pickled member by one whose labels are torch-like 0-d tensors.
+    cells = [
+        (x[i][:, None, :], torch_like(np.asarray(LABELS[i], dtype=np.int64))) for i in range(N)
+    ]
+    obj = Reduce(
+        Global("numpy._core.multiarray", "_reconstruct"), (Global("numpy", "ndarray"), (0,), b"b")
+    )
+    payload = _object_array_pickle(obj, (N,), cells)
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "|O", "fortran_order": False, "shape": (N,)}
+    )
+    import zipfile
+
+    with zipfile.ZipFile(src, "w") as zf:
+        zf.writestr("scores.npy", header.getvalue() + payload)
+        buf = io.BytesIO()
+        np.save(buf, np.asarray(LABELS))
+        zf.writestr("labels.npy", buf.getvalue())
+    raw = read_tsn(src, split_list=write_tsn_list(tmp_path), allow_pickle=True, row_order="list")
+    assert raw.labels.tolist() == LABELS
+    np.testing.assert_array_equal(raw.scores, x)
+
+
+class _Build:
+    """Pickles as obj, then BUILD with state (how numpy arrays are pickled)."""
+
+    def __init__(self, obj: Any, state: Any) -> None:
+        self.obj, self.state = obj, state
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.obj.func, self.obj.args, self.state)
+
+
+def _object_array_pickle(obj: Reduce, shape: tuple[int, ...], cells: list[Any]) -> bytes:
+    dtype_o = Reduce(Global("numpy", "dtype"), ("O8", False, True))
+    dtype_state = (3, "|", None, None, None, -1, -1, 63)
+    dt = _Build(dtype_o, dtype_state)
+    return gdumps(_Build(obj, (1, shape, dt, False, cells)), protocol=2)
+
+
+# --------------------------------------------------------------------------- mmaction2
+
+
+@pytest.mark.parametrize("rc", [False, True])
+def test_mmaction2_1x_round_trip(tmp_path: Path, rc: bool) -> None:
+    x = logits()
+    src = tmp_path / "results.pkl"
+    src.write_bytes(gdumps(mm_samples(x, rc=rc), protocol=2))  # mmengine.dump: protocol 2
+    s = import_scores(
+        src,
+        source="mmaction2",
+        out=tmp_path / "mm.npz",
+        stream="rgb",
+        split_list=write_mm_list(tmp_path),
+        allow_pickle=True,
+    )
+    assert list(s.video_ids) == IDS and s.labels.tolist() == LABELS
+    assert s.kind == "prob" and s.n_segments == 1  # average_clips='prob' dump
+    np.testing.assert_allclose(s.scores[:, 0], softmax(x.mean(axis=1)), rtol=1e-6)
+
+
+def test_mmaction2_0x_list_with_annotation_labels(tmp_path: Path) -> None:
+    x = logits()
+    src = tmp_path / "results.pkl"
+    src.write_bytes(pickle.dumps([x[i] for i in range(N)], protocol=2))  # (clips, C) each
+    lst = tmp_path / "rawframes.txt"
+    lst.write_text("".join(f"{i} 150 {lab}\n" for i, lab in zip(IDS, LABELS, strict=True)))
+    raw = read_mmaction2(src, split_list=lst, allow_pickle=True)
+    assert raw.labels.tolist() == LABELS and list(raw.video_ids) == IDS
+    np.testing.assert_array_equal(raw.scores, x)  # clips kept as segments
+
+
+def test_mmaction2_label_mismatch_and_missing_list(tmp_path: Path) -> None:
+    src = tmp_path / "results.pkl"
+    src.write_bytes(gdumps(mm_samples(logits()), protocol=2))
+    wrong = tmp_path / "wrong.txt"
+    wrong.write_text(
+        "".join(f"{v} {(lab + 1) % C}\n" for v, lab in zip(VIDEOS, LABELS, strict=True))
+    )
+    with pytest.raises(ScoreFileError, match="gt_label 0 but video 'v_ApplyEyeMakeup_g01_c01'"):
+        read_mmaction2(src, split_list=wrong, allow_pickle=True)
+    with pytest.raises(ScoreFileError, match="--split-list"):
+        read_mmaction2(src, allow_pickle=True)
+
+
+@pytest.mark.torch
+def test_mmaction2_real_torch_dump(tmp_path: Path) -> None:
+    """A dump pickled by torch itself decodes like the hand-built one (torch not imported
+    by fusionlab)."""
+    torch = pytest.importorskip("torch")
+    x = logits()
+    samples = []
+    for i in range(N):
+        t = torch.from_numpy(np.ascontiguousarray(np.repeat(x[i], 2, axis=0)))[::2]  # a view
+        samples.append({"pred_score": t.half(), "gt_label": torch.LongTensor([LABELS[i]])})
+    src = tmp_path / "results.pkl"
+    src.write_bytes(pickle.dumps(samples, protocol=2))
+    code = (
+        "import sys, fusionlab.importers as m; m.read_mmaction2(sys.argv[1], "
+        "split_list=sys.argv[2], allow_pickle=True); print('torch' in sys.modules)"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code, str(src), str(write_mm_list(tmp_path))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert res.stdout.strip() == "False"
+    raw = read_mmaction2(src, split_list=write_mm_list(tmp_path), allow_pickle=True)
+    np.testing.assert_array_equal(raw.scores, x.astype(np.float16))
+    assert raw.labels.tolist() == LABELS
+
+
+# --------------------------------------------------------------------------- two-stream
+
+
+def twostream_dict(x: np.ndarray) -> dict[str, np.ndarray]:
+    """jeffreyyihuang/two-stream-action-recognition keys: 'ApplyEyeMakeup_g01_c01',
+    HandStandPushups renamed HandstandPushups; values are summed frame logits."""
+    out = {}
+    for i, v in enumerate(IDS):
+        key = v.split("_", 1)[1]
+        if key.startswith("HandStandPushups"):
+            key = "HandstandPushups_" + key.split("_", 1)[1]
+        out[key] = x[i].sum(axis=0)
+    return out
+
+
+def test_twostream_round_trip(tmp_path: Path) -> None:
+    x = logits()
+    src = tmp_path / "motion_video_preds.pickle"
+    src.write_bytes(pickle.dumps(twostream_dict(x)))
+    s = import_scores(
+        src,
+        source="twostream",
+        out=tmp_path / "flow.npz",
+        stream="flow",
+        split_list=write_testlist(tmp_path),
+        class_index=write_class_ind(tmp_path),
+        allow_pickle=True,
+    )
+    assert list(s.video_ids) == IDS and s.labels.tolist() == LABELS
+    assert list(s.class_names) == CLASSES  # type: ignore[arg-type]
+    np.testing.assert_allclose(s.scores[:, 0], x.sum(axis=1), rtol=1e-6)
+
+
+def test_twostream_python2_pickle(tmp_path: Path) -> None:
+    """Python 2 pickle.dump default (protocol 0, str data, numpy.core names)."""
+    x = logits()
+    src = tmp_path / "spatial_video_preds.pickle"
+    src.write_bytes(py2_dumps(twostream_dict(x)))
+    assert b"cnumpy.core.multiarray\n_reconstruct" in src.read_bytes()
+    raw = read_twostream(src, class_index=write_class_ind(tmp_path), allow_pickle=True)
+    assert raw.labels.tolist() == [0, 1, 1, 2, 3]  # sorted ids, labels from the names
+    assert raw.video_ids[0] == "ApplyEyeMakeup_g01_c01"
+    np.testing.assert_allclose(raw.scores[0, 0], x[0].sum(axis=0), rtol=1e-6)
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def write_csv(
+    tmp: Path,
+    x: np.ndarray,
+    *,
+    header: list[str] | None = None,
+    per_segment: bool = True,
+    drop: tuple[int, int] | None = None,
+) -> Path:
+    cols = header or CLASSES
+    lines = [
+        "video_id,label,segment," + ",".join(cols)
+        if per_segment
+        else "Video,Label," + ",".join(cols)
+    ]
+    for i, v in enumerate(VIDEOS):
+        for s in range(S if per_segment else 1):
+            if drop == (i, s):
+                continue
+            vals = x[i, s] if per_segment else x[i].mean(axis=0)
+            seg = f"{s}," if per_segment else ""
+            lines.append(f"{v},{CLASSES[LABELS[i]]},{seg}" + ",".join(repr(float(t)) for t in vals))
+    p = tmp / "scores.csv"
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+def test_csv_per_segment_with_missing_segment(tmp_path: Path) -> None:
+    x = logits().astype(np.float64)
+    src = write_csv(tmp_path, x, drop=(2, 1))
+    s = import_scores(src, source="csv", out=tmp_path / "c.npz", stream="rgb")
+    assert list(s.video_ids) == IDS and s.labels.tolist() == LABELS
+    assert list(s.class_names) == CLASSES  # type: ignore[arg-type]
+    assert s.segment_mask is not None and s.segment_mask.sum() == N * S - 1
+    assert not s.segment_mask[2, 2]  # segment 2 moved up to position 1
+    np.testing.assert_array_equal(s.scores[2, :2], x[2, [0, 2]])
+    np.testing.assert_array_equal(s.scores[0], x[0])
+
+
+def test_csv_columns_reordered_by_class_index(tmp_path: Path) -> None:
+    x = logits().astype(np.float64)
+    perm = [2, 0, 3, 1]
+    src = write_csv(tmp_path, x[..., perm], header=[CLASSES[j] for j in perm], per_segment=False)
+    raw = read_csv(src, class_index=write_class_ind(tmp_path))
+    np.testing.assert_allclose(raw.scores[:, 0], x.mean(axis=1))
+    assert list(raw.class_names) == CLASSES  # type: ignore[arg-type]
+
+
+def test_csv_positional_headers_and_split_list(tmp_path: Path) -> None:
+    x = logits().astype(np.float64)
+    src = tmp_path / "s.csv"
+    rows = ["name,score_0,score_1,score_2,score_3"]
+    for i in reversed(range(N)):
+        rows.append(f"{IDS[i]}," + ",".join(repr(float(t)) for t in x[i, 0]))
+    src.write_text("\n".join(rows) + "\n")
+    raw = read_csv(src, split_list=write_mm_list(tmp_path))
+    assert list(raw.video_ids) == IDS and raw.labels.tolist() == LABELS  # list order, labels
+    assert raw.class_names is None
+    np.testing.assert_array_equal(raw.scores[:, 0], x[:, 0])
+
+
+# --------------------------------------------------------------------------- alignment
+
+
+def test_same_videos_from_three_tools_align(tmp_path: Path) -> None:
+    x = logits()
+    rgb = import_scores(
+        tsn_pytorch_npz(tmp_path, x),
+        source="tsn",
+        out=tmp_path / "rgb.npz",
+        stream="rgb",
+        split_list=write_tsn_list(tmp_path),
+        allow_pickle=True,
+        dataset="ucf101",
+        split="1",
+        subset="test",
+    )
+    src = tmp_path / "motion.pickle"
+    src.write_bytes(pickle.dumps(twostream_dict(logits(3))))
+    flow = import_scores(
+        src,
+        source="twostream",
+        out=tmp_path / "flow.npz",
+        stream="flow",
+        split_list=write_testlist(tmp_path),
+        class_index=write_class_ind(tmp_path),
+        allow_pickle=True,
+        dataset="ucf101",
+        split="1",
+        subset="test",
+    )
+    import_scores(
+        write_csv(tmp_path, logits(4)),
+        source="csv",
+        out=tmp_path / "audio.npz",
+        stream="audio",
+        dataset="ucf101",
+        split="1",
+        subset="test",
+    )
+    assert list(rgb.video_ids) != list(flow.video_ids)  # different row orders...
+    (ev,) = scores.group([scores.load(tmp_path / f) for f in ("rgb.npz", "flow.npz", "audio.npz")])
+    assert ev.report.n_dropped == 0 and ev.n_videos == N  # ...same videos
+    assert ev.streams == ["rgb", "flow", "audio"]
+    rows = [list(ev.video_ids).index(v) for v in IDS]
+    assert ev.labels[rows].tolist() == LABELS
+    np.testing.assert_array_equal(ev.sets[("rgb", None)].scores[rows], x)
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_cli_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = write_csv(tmp_path, logits())
+    out = tmp_path / "o.npz"
+    rc = cli.main(
+        [
+            "import",
+            "--from",
+            "csv",
+            str(src),
+            "-o",
+            str(out),
+            "--stream",
+            "rgb",
+            "--dataset",
+            "ucf101",
+            "--split",
+            "1",
+            "--subset",
+            "test",
+            "--kind",
+            "logit",
+        ]
+    )
+    assert rc == 0
+    assert capsys.readouterr().out.startswith(f"wrote {out}: 5 videos, 3 segments, 4 classes")
+    assert scores.load(out).meta["created_by"] == "fusionlab import --from csv"
+
+
+def test_python_m_importers_help() -> None:
+    res = subprocess.run(
+        [sys.executable, "-m", "fusionlab.importers", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert res.returncode == 0 and "--allow-pickle" in res.stdout and "--from" in res.stdout
+
+
+def test_cli_explicit_wrong_kind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = write_csv(tmp_path, logits())
+    rc = cli.main(
+        [
+            "import",
+            "--from",
+            "csv",
+            str(src),
+            "-o",
+            str(tmp_path / "o.npz"),
+            "--stream",
+            "rgb",
+            "--kind",
+            "prob",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert rc == 2 and str(src) in err and "--kind" in err
+    assert not (tmp_path / "o.npz").exists()
+
+
+# --------------------------------------------------------------------------- restricted unpickler
+
+
+def _load(data: bytes) -> Any:
+    return restricted_load(io.BytesIO(data), max_bytes=1 << 20)
+
+
+@pytest.mark.parametrize("protocol", [0, 2, 4, 5])
+def test_unpickler_admits_numpy_and_containers(protocol: int) -> None:
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    obj_arr = np.empty(2, dtype=object)
+    obj_arr[0], obj_arr[1] = a, (1, "x")
+    obj = {
+        "a": a,
+        "s": {1, 2},
+        "f": frozenset("ab"),
+        "b": b"\x00\xff",
+        "ba": bytearray(b"q"),
+        "c": 1 + 2j,
+        "n": [np.float32(1.5), np.int64(3)],
+        "o": obj_arr,
+        "od": collections.OrderedDict(k=1),
+        "t": a.T,
+    }
+    got = _load(pickle.dumps(obj, protocol=protocol))
+    np.testing.assert_array_equal(got["a"], a)
+    np.testing.assert_array_equal(got["t"], a.T)
+    assert got["s"] == {1, 2} and got["b"] == b"\x00\xff" and got["c"] == 1 + 2j
+    assert got["o"][1] == (1, "x") and got["od"] == {"k": 1}
+
+
+class _System:
+    def __init__(self, sentinel: Path) -> None:
+        self.sentinel = sentinel
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (os.system, (f"touch {self.sentinel}",))
+
+
+def test_unpickler_refuses_code(tmp_path: Path) -> None:
+    sentinel = tmp_path / "pwned"
+    with pytest.raises(RefusedPickle, match=r"refused to unpickle 'posix\.system'"):
+        _load(pickle.dumps({"v": _System(sentinel)}))
+    for module, name in [
+        ("os", "system"),
+        ("builtins", "eval"),
+        ("subprocess", "Popen"),
+        ("numpy", "load"),
+        ("torch", "load"),
+        ("copyreg", "_reconstructor"),
+        ("builtins", "getattr"),
+        ("numpy.testing", "assert_"),
+    ]:
+        with pytest.raises(RefusedPickle, match=re.escape(f"'{module}.{name}'")):
+            _load(gdumps(Reduce(Global(module, name), (f"touch {sentinel}",))))
+    assert not sentinel.exists()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"cnumpy\ndtype\n}(Vx\nI1\nub.",  # BUILD on an admitted function (would persist)
+        b"cnumpy\ndtype\n(N}(V_fn\nI1\nutb.",  # slot-state BUILD
+        b"cbuiltins\nbytearray\n(L1000000000000\ntR.",  # a huge allocation
+        b"cnumpy._core.multiarray\n_reconstruct\n(cbuiltins\ndict\n(I0\ntVb\ntR.",
+        b"cnumpy\nndarray\n(I10\ntR.",  # ndarray is not callable: no uninitialised arrays
+        b"c_codecs\nencode\n(Vx\nVrot13\ntR.",
+    ],
+)
+def test_unpickler_rejects_misuse_of_admitted_globals(payload: bytes) -> None:
+    with pytest.raises((PickleDataError, TypeError, pickle.UnpicklingError)):
+        _load(payload)
+
+
+# An object array whose dtype state says "holds no references" gets raw bytes as its
+# elements: numpy then reads 12345678 as a PyObject pointer and the process crashes.
+_ARR = b"cnumpy._core.multiarray\n_reconstruct\n(cnumpy\nndarray\n(I0\ntC\x01btR"
+_DTYPE_O = b"cnumpy\ndtype\n(VO8\nI00\nI01\ntR"
+_STATE_OK = b"(I3\nV|\nNNNI-1\nI-1\nI63\nt"
+_STATE_NOREFS = b"(I3\nV|\nNNNI-1\nI-1\nI0\nt"
+POINTER_PAYLOAD = (
+    _ARR
+    + b"(I1\n(I1\nt"
+    + _DTYPE_O
+    + _STATE_NOREFS
+    + b"bI00\nC\x08"
+    + (12345678).to_bytes(8, "little")
+    + b"tb."
+)
+
+
+def test_unpickler_distrusts_dtype_state() -> None:
+    """Run in a child: if the guard failed, the child (not pytest) would crash."""
+    code = (
+        "import io, sys\n"
+        "from fusionlab._unpickle import restricted_load, PickleDataError\n"
+        "try:\n"
+        "    a = restricted_load(io.BytesIO(sys.stdin.buffer.read()), max_bytes=1 << 20)\n"
+        "    print(repr(a[0]))\n"
+        "except PickleDataError as e:\n"
+        "    print('refused:', e)\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], input=POINTER_PAYLOAD, capture_output=True, timeout=60
+    )
+    assert res.returncode == 0, res.stderr
+    assert b"refused: dtype '|O' with an inconsistent pickled state" in res.stdout
+
+
+def test_unpickler_arrays_do_not_share_dtype_or_rebuild() -> None:
+    # The dtype object is BUILT with a bad state after the array was made from it:
+    # the array holds its own canonical dtype, so it is unaffected.
+    payload = (
+        _DTYPE_O
+        + b"p0\n"
+        + _STATE_OK
+        + b"b"
+        + _ARR
+        + b"p1\n(I1\n(I1\ntg0\nI00\n(lp2\nI7\natb"
+        + b"g0\n"
+        + _STATE_NOREFS
+        + b"b0g1\n."
+    )
+    arr = _load(payload)
+    assert arr.tolist() == [7] and arr.dtype.hasobject and arr.dtype.flags == 63
+    again = (
+        _ARR
+        + b"p1\n(I1\n(I1\ntVf8\nI00\nC\x08"
+        + bytes(8)
+        + b"tbg1\n(I1\n(I1\ntVf8\nI00\nC\x08"
+        + bytes(8)
+        + b"tb."
+    )
+    with pytest.raises(PickleDataError, match="BUILD of an array twice"):
+        _load(again)
+    structured = _ARR + b"(I1\n(I1\ntV<f4,<i4\nI00\nC\x08" + bytes(8) + b"tb."
+    with pytest.raises(PickleDataError, match="structured"):
+        _load(structured)
+
+
+def test_unpickler_checks_declared_lengths_first() -> None:
+    # A BYTEARRAY8 claiming 8 EiB after a GLOBAL: refused before anything is allocated.
+    payload = b"\x80\x02cnumpy\ndtype\n\x96" + (1 << 62).to_bytes(8, "little") + b"xx."
+    with pytest.raises(PickleDataError, match="BYTEARRAY8 at byte 15 declares"):
+        _load(payload)
+
+
+def test_importing_importers_is_light() -> None:
+    code = "import sys, fusionlab.importers; print(sorted({'pandas', 'torch'} & set(sys.modules)))"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert res.stdout.strip() == "[]", res.stderr
+
+
+def test_unpickler_torch_bounds_checked() -> None:
+    arr = np.arange(4, dtype=np.float32)
+    assert _load(gdumps(torch_like(arr, size=(2, 2), stride=(1, 2)))).tolist() == [[0, 2], [1, 3]]
+    with pytest.raises(PickleDataError, match="past the end"):
+        _load(gdumps(torch_like(arr, offset=1, size=(4,), stride=(1,))))
+    with pytest.raises(PickleDataError, match="past the end"):
+        _load(gdumps(torch_like(arr, size=(2,), stride=(10**12,))))
