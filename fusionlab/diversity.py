@@ -1323,7 +1323,8 @@ def _pick_rows(
 ) -> tuple[FusionSpec | None, FusionSpec | None, dict[str, FusionSpec]]:
     """The fusion spec, the single baseline and the best single row of each fused stream."""
     rows = results.rows(ev.name)
-    specs: list[FusionSpec] = [r["spec"] for r in rows]
+    # tuned rows (grid, learned) carry no spec: their weights were chosen on these videos
+    specs: list[FusionSpec] = [r["spec"] for r in rows if r.get("spec") is not None]
     if fusion is None:
         multi = len(ev.streams) >= 2
         levels = ("two-level", "flat") if multi else ("single",)

@@ -78,6 +78,19 @@ class EvaluateOptions:
         Seed of the bootstrap resamples (all rows share them: paired).
     allow_partial : bool
         Keep only the videos common to all files of an evaluation.
+    tuned : {"auto", "always", "never"}
+        Add tuned rows (grid search over stream and over stream x segment
+        weights, learned-linear and temperature fusion; see
+        :func:`fusionlab.search.summary_rows`) and per-segment importance
+        (``Results.extra["importance"]``). Each tuned row carries the oracle
+        value (tuned on the same videos) and the honest, cross-fitted one.
+        ``"auto"`` skips them for evaluations above ``TUNED_MAX_ELEMENTS``
+        (videos x segments x classes per stream), whose table is computed in
+        chunks; use ``fusionlab grid`` there.
+    grid_step, folds, repeats, max_components, learned
+        Settings of the tuned rows: simplex step, cross-fitting folds and
+        repeats, the largest number of components searched, and whether to
+        fit learned combiners.
     """
 
     domains: tuple[Domain, ...] = ("prob", "logit")
@@ -88,6 +101,12 @@ class EvaluateOptions:
     confidence: float = 0.95
     seed: int = 0
     allow_partial: bool = False
+    tuned: Literal["auto", "always", "never"] = "auto"
+    grid_step: float = 0.1
+    folds: int = 5
+    repeats: int = 3
+    max_components: int = 6
+    learned: bool = True
 
     def __post_init__(self) -> None:
         for d in self.domains:
@@ -99,6 +118,10 @@ class EvaluateOptions:
             raise UsageError(f"--bootstrap must be >= 0, got {self.bootstrap}")
         if not 0 < self.confidence < 1:
             raise UsageError(f"confidence must lie in (0, 1), got {self.confidence}")
+        if self.tuned not in ("auto", "always", "never"):
+            raise UsageError(f"tuned must be auto, always or never, got {self.tuned!r}")
+        if self.folds < 2 or self.repeats < 1:
+            raise UsageError(f"need folds >= 2 and repeats >= 1, got {self.folds}, {self.repeats}")
 
 
 @dataclass(frozen=True)
@@ -371,9 +394,83 @@ def evaluate(
     with tqdm(
         total=total, delay=2.0, disable=not progress, file=sys.stderr, unit="row", leave=False
     ) as bar:
+        extra: dict[str, Any] = {}
         for ev, specs in all_specs:
-            records.extend(_evaluate_one(ev, specs, opts, bar.update))
-    return Results(evaluations=list(evaluations), records=records, options=opts)
+            rows = _evaluate_one(ev, specs, opts, bar.update)
+            if _wants_tuned(ev, opts):
+                tuned, importance = _tuned_rows(ev, opts)
+                rows = _sorted_rows(rows + tuned)
+                extra.setdefault("importance", {})[ev.name] = importance
+            records.extend(rows)
+    return Results(evaluations=list(evaluations), records=records, options=opts, extra=extra)
+
+
+#: ``tuned="auto"`` computes tuned rows only up to this many elements (videos x
+#: segments x classes) per stream; the search holds its components in memory.
+TUNED_MAX_ELEMENTS = 20_000_000
+
+
+def _wants_tuned(ev: Evaluation, opts: EvaluateOptions) -> bool:
+    if opts.tuned == "never":
+        return False
+    if opts.tuned == "always":
+        return True
+    size = max(s.n_videos * s.n_segments * s.n_classes for s in ev.sets.values())
+    return size <= TUNED_MAX_ELEMENTS
+
+
+def _tuned_rows(
+    ev: Evaluation, opts: EvaluateOptions
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Grid, learned rows and importance of ``ev`` (see :func:`fusionlab.search.summary_rows`).
+
+    Learned combiners do not depend on the domain (linear: logit, temperature:
+    prob), so they are fitted once, with the first domain.
+    """
+    from . import importance, search
+
+    rows: list[dict[str, Any]] = []
+    imp: list[dict[str, Any]] = []
+    for i, d in enumerate(opts.domains):
+        rows += search.summary_rows(
+            ev,
+            domain=d,
+            max_components=opts.max_components,
+            folds=opts.folds,
+            repeats=opts.repeats,
+            seed=opts.seed,
+            step=opts.grid_step,
+            learned=opts.learned and i == 0,
+            bootstrap=opts.bootstrap,
+            confidence=opts.confidence,
+        )
+        imp += importance.summary(
+            ev, domain=d, max_components=opts.max_components, learned=opts.learned
+        )
+    rows = [r for r in rows if r["domain"] in opts.domains]
+    latest = {ev.epochs(s)[-1] for s in ev.streams}
+    for r in rows:
+        # the search uses each stream's latest epoch
+        r["epoch"] = next(iter(latest)) if len(latest) == 1 else None
+        r.setdefault("top1_ci_low", math.nan)
+        r.setdefault("top1_ci_high", math.nan)
+        if r["top1_ci_low"] is None:
+            r["top1_ci_low"] = r["top1_ci_high"] = math.nan
+    return rows, imp
+
+
+def _sort_key(r: dict[str, Any]) -> float:
+    """Untuned rows by top-1; tuned rows by their honest (cross-fitted) top-1."""
+    honest = r.get("honest_top1")
+    return float(r["top1"] if honest is None else honest)
+
+
+def _sorted_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    order = sorted(
+        range(len(rows)),
+        key=lambda i: (-_sort_key(rows[i]), -rows[i]["top5"], -rows[i]["mean_class_acc"], i),
+    )
+    return [rows[i] for i in order]
 
 
 _COLUMNS = [
@@ -493,11 +590,7 @@ def _evaluate_one(
         )
         for row, (lo, hi) in zip(rows, ci, strict=True):
             row["top1_ci_low"], row["top1_ci_high"] = float(lo), float(hi)
-    order = sorted(
-        range(len(rows)),
-        key=lambda i: (-rows[i]["top1"], -rows[i]["top5"], -rows[i]["mean_class_acc"], i),
-    )
-    return [rows[i] for i in order]
+    return _sorted_rows(rows)
 
 
 def _restrict(ev: Evaluation, index: npt.NDArray[np.intp]) -> Evaluation:
@@ -549,21 +642,42 @@ def _pct(v: float) -> str:
     return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.2f}"
 
 
+def row_labels(r: dict[str, Any]) -> tuple[str, str, str]:
+    """Display labels (streams, consensus, weights) of a result row."""
+    spec: FusionSpec | None = r.get("spec")
+    if spec is not None:
+        return spec.streams_label, spec.consensus_label, spec.weights_label
+    w = r.get("weights")
+    weights = "" if w is None else ":".join(f"{v:.3g}" for v in w)
+    epoch = r.get("epoch")
+    streams = "+".join(s if epoch is None else f"{s}@{epoch}" for s in r["streams"])
+    return streams, str(r.get("consensus") or ""), weights
+
+
+def _honest(r: dict[str, Any]) -> str:
+    h = r.get("honest_top1")
+    if h is None:
+        return ""
+    sd = r.get("honest_top1_std")
+    return _pct(h) if sd is None or sd == 0 else f"{_pct(h)}±{100 * sd:.2f}"
+
+
 def _display_rows(results: Results, evaluation: str) -> list[list[str]]:
     out = []
     for i, r in enumerate(results.rows(evaluation), start=1):
-        spec: FusionSpec = r["spec"]
+        streams, consensus, weights = row_labels(r)
         lo, hi = r["top1_ci_low"], r["top1_ci_high"]
         ci = "" if math.isnan(lo) else f"[{_pct(lo)}, {_pct(hi)}]"
         out.append(
             [
                 str(i),
-                spec.streams_label,
-                spec.consensus_label,
+                streams,
+                consensus,
                 r["fusion"] or "",
                 r["domain"],
-                spec.weights_label,
+                weights,
                 _pct(r["top1"]),
+                _honest(r),
                 _pct(r["top5"]),
                 _pct(r["mean_class_acc"]),
                 ci,
@@ -580,6 +694,7 @@ _HEADERS = [
     "domain",
     "weights",
     "top-1 %",
+    "honest top-1 %",
     "top-5 %",
     "mean-class %",
     "top-1 CI",
@@ -624,7 +739,7 @@ def format_results(results: Results, fmt: Format = "table") -> str:
         if fmt == "markdown":
             lines = [f"### {ev.name}", "", describe(ev), ""]
             lines.append("| " + " | ".join(headers) + " |")
-            lines.append("|" + "|".join("---:" if h[0] in "#tm" else "---" for h in headers) + "|")
+            lines.append("|" + "|".join("---:" if h[0] in "#tmh" else "---" for h in headers) + "|")
             lines.extend("| " + " | ".join(r) + " |" for r in rows)
             chunks.append("\n".join(lines) + "\n")
         else:
@@ -640,7 +755,7 @@ def format_results(results: Results, fmt: Format = "table") -> str:
 
 
 def _fmt_row(cells: Sequence[str], widths: Sequence[int]) -> str:
-    right = {0, 6, 7, 8}
+    right = {0, 6, 7, 8, 9}
     return "  ".join(
         c.rjust(w) if j in right else c.ljust(w)
         for j, (c, w) in enumerate(zip(cells, widths, strict=True))
@@ -651,19 +766,24 @@ def to_records(results: Results) -> list[dict[str, Any]]:
     """The table as JSON-ready row dicts (fractions; ``top1_ci`` as [low, high] or null)."""
     out = []
     for rec in results.records:
-        r = dict(rec)
-        spec = r.pop("spec")
+        streams, consensus, _ = row_labels(rec)
+        r = {k: _json_value(v) for k, v in rec.items() if k != "spec"}
         lo, hi = r.pop("top1_ci_low"), r.pop("top1_ci_high")
-        r["top1_ci"] = None if math.isnan(lo) else [lo, hi]
-        r["streams"] = list(r["streams"])
-        r["label"] = " ".join(
-            p for p in (spec.streams_label, spec.consensus_label, r["fusion"] or "") if p
-        )
-        for k in ("nll", "ece"):
-            if not math.isfinite(r[k]):
-                r[k] = None
+        r["top1_ci"] = None if lo is None else [lo, hi]
+        r["label"] = " ".join(p for p in (streams, consensus, r["fusion"] or "") if p)
         out.append(r)
     return out
+
+
+def _json_value(v: Any) -> Any:
+    """Plain JSON values: lists for arrays and tuples, None for NaN and infinities."""
+    if isinstance(v, float | np.floating):
+        return float(v) if math.isfinite(v) else None
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, tuple | list | np.ndarray):
+        return [_json_value(x) for x in v]
+    return v
 
 
 def _csv_cell(v: Any) -> Any:
@@ -728,6 +848,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep only the videos common to all files instead of failing",
     )
+    parser.add_argument(
+        "--tuned",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="grid-search and learned rows with oracle and honest accuracy (auto: skipped "
+        f"above {TUNED_MAX_ELEMENTS} videos x segments x classes per stream)",
+    )
+    parser.add_argument(
+        "--step", type=float, default=0.1, help="grid step of the tuned rows (fusionlab grid: 0.05)"
+    )
+    parser.add_argument("--folds", type=int, default=5, help="cross-fitting folds")
+    parser.add_argument("--repeats", type=int, default=3, help="cross-fitting repeats")
+    parser.add_argument(
+        "--max-components", type=int, default=6, help="largest weight search in the table"
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or notes")
     from .report import add_report_argument
 
@@ -745,6 +880,11 @@ def options_from_args(args: argparse.Namespace) -> EvaluateOptions:
         confidence=args.confidence,
         seed=args.seed,
         allow_partial=args.allow_partial,
+        tuned=args.tuned,
+        grid_step=args.step,
+        folds=args.folds,
+        repeats=args.repeats,
+        max_components=args.max_components,
     )
 
 

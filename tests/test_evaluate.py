@@ -89,12 +89,17 @@ def test_json_rows_match_hand_computation(
     lo, hi = r["top1_ci"]  # type: ignore[misc]
     assert 0 <= lo <= r["top1"] <= hi <= 1
     # all four default fixed weights and the flat rows are there
-    weights = {tuple(r["weights"]) for r in rows if r["weights"]}  # type: ignore[arg-type]
+    weights = {
+        tuple(r["weights"])  # type: ignore[arg-type]
+        for r in rows
+        if r["fusion"] == "weighted"
+    }
     assert weights == {(1, 1), (1, 1.5), (2, 1), (1, 2)}
     assert any(r["level"] == "flat" for r in rows)
     # best first
-    top1 = [r["top1"] for r in rows]
-    assert top1 == sorted(top1, reverse=True)
+    # best first: untuned rows by top-1, tuned rows by their honest top-1
+    key = [r["top1"] if r.get("honest_top1") is None else r["honest_top1"] for r in rows]
+    assert key == sorted(key, reverse=True)
     assert all(0 <= r["top1"] <= 1 and r["n_videos"] == 90 for r in rows)
 
 
@@ -195,7 +200,7 @@ def test_results_api(files: list[str]) -> None:
     res = evaluate_files(files, progress=False)
     t = res.table
     assert len(t) == len(res.records) and t["top1"].between(0, 1).all()
-    best = res.records[0]
+    best = next(r for r in res.records if r["spec"] is not None)
     fused = best["spec"].log_probs(res.evaluations[0])
     assert fused.shape == (90, 6)
     np.testing.assert_allclose(np.exp(fused).sum(1), 1.0)
@@ -282,3 +287,35 @@ def test_missing_segment_counts_as_wrong(
     seg1 = next(r for r in rows if r["consensus"] == "segment 1")
     assert seg1["top1"] == pytest.approx(0.5) and seg2["top1"] == 0.0
     assert seg2["mean_class_acc"] == 0.0
+
+
+def test_tuned_rows(files: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    rows = _json([*files, "--bootstrap", "0", "--repeats", "2"], capsys)
+    tuned = [r for r in rows if r["level"] in ("grid", "learned")]
+    grid = {(r["over"], r["domain"]): r for r in tuned if r["level"] == "grid"}
+    assert set(grid) == {(o, d) for o in ("streams", "components") for d in ("prob", "logit")}
+    assert grid[("components", "logit")]["n_points"] == 3003  # 6 components, step 0.1
+    assert grid[("streams", "prob")]["n_points"] == 11
+    for r in tuned:
+        assert r["oracle_top1"] == r["top1"]
+        assert 0 <= r["honest_top1"] <= 1 and r["honest_top1_std"] >= 0
+        assert r["selection"] == "cross-fit" and r["repeats"] == 2
+    assert any(r["fusion"] == "learned-linear" for r in tuned)
+    weights = grid[("streams", "logit")]["weights"]
+    assert len(weights) == 2 and sum(weights) == pytest.approx(1.0)
+    # never: no tuned rows; the untuned rows are unchanged
+    plain = _json([*files, "--bootstrap", "0", "--tuned", "never"], capsys)
+    assert not any(r["level"] in ("grid", "learned") for r in plain)
+    assert [r for r in rows if r["level"] not in ("grid", "learned")] == plain
+
+
+def test_tuned_auto_skips_large_evaluations(
+    files: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fusionlab import evaluate as ev_mod
+
+    monkeypatch.setattr(ev_mod, "TUNED_MAX_ELEMENTS", 10)
+    rows = _json([*files, "--bootstrap", "0"], capsys)
+    assert not any(r["level"] in ("grid", "learned") for r in rows)
+    rows = _json([*files, "--bootstrap", "0", "--tuned", "always", "--repeats", "1"], capsys)
+    assert any(r["level"] == "grid" for r in rows)
