@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -66,21 +65,25 @@ def main() -> int:
         gen = time.perf_counter() - t0
         size = sum(Path(f).stat().st_size for f in files) / 2**20
         print(f"generated {len(files)} files, {size:.0f} MiB, in {gen:.1f} s")
-        cmd = [
-            sys.executable,
-            "-m",
-            "fusionlab.evaluate",
-            *map(str, files),
-            "-q",
-            "--bootstrap",
-            "1000",
-            "--output",
-            str(Path(tmp) / "table.txt"),
-        ]
+        # The child reports its own peak resident memory (VmHWM of its address
+        # space, which exec starts afresh; ru_maxrss of the children would include
+        # the generator's peak).
+        argv = [*files, "-q", "--bootstrap", "1000", "--output", str(Path(tmp) / "table.txt")]
+        code = (
+            "import sys, json; from fusionlab import cli; "
+            "rc = cli.main(['evaluate', *json.loads(sys.argv[1])]); "
+            "hwm = [x for x in open('/proc/self/status') if x.startswith('VmHWM')][0]; "
+            "print(int(hwm.split()[1]) * 1024, file=sys.stderr); sys.exit(rc)"
+        )
         t0 = time.perf_counter()
-        subprocess.run(cmd, check=True)
+        proc = subprocess.run(
+            [sys.executable, "-c", code, json.dumps(argv)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         wall = time.perf_counter() - t0
-        peak_gib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+        peak_gib = int(proc.stderr.strip().splitlines()[-1]) / 2**30
         rows = sum(
             1
             for line in (Path(tmp) / "table.txt").read_text().splitlines()
