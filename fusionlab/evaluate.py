@@ -396,7 +396,9 @@ def evaluate(
     ) as bar:
         extra: dict[str, Any] = {}
         for ev, specs in all_specs:
-            rows = _evaluate_one(ev, specs, opts, bar.update)
+            rows, pairs = _evaluate_one(ev, specs, opts, bar.update)
+            if pairs:
+                extra.setdefault("complementarity", {})[ev.name] = pairs
             if _wants_tuned(ev, opts):
                 tuned, importance = _tuned_rows(ev, opts)
                 rows = _sorted_rows(rows + tuned)
@@ -523,7 +525,7 @@ def _evaluate_one(
     specs: Sequence[FusionSpec],
     opts: EvaluateOptions,
     advance: Callable[[float], Any],
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     known, _ = known_labels(ev)
     if not known.all():  # score only the videos with a known label
         ev = _restrict(ev, np.flatnonzero(known))
@@ -580,6 +582,7 @@ def _evaluate_one(
                 "spec": spec,
             }
         )
+    pairs = _pairs(ev, specs, correct, opts)
     if opts.bootstrap > 0 and specs:
         ci = metrics.bootstrap_ci(
             correct,
@@ -590,7 +593,38 @@ def _evaluate_one(
         )
         for row, (lo, hi) in zip(rows, ci, strict=True):
             row["top1_ci_low"], row["top1_ci_high"] = float(lo), float(hi)
-    return _sorted_rows(rows)
+    return _sorted_rows(rows), pairs
+
+
+def _pairs(
+    ev: Evaluation,
+    specs: Sequence[FusionSpec],
+    correct: npt.NDArray[np.bool_],
+    opts: EvaluateOptions,
+) -> list[dict[str, Any]]:
+    """Complementarity of every pair of streams (latest epoch, mean consensus), per domain."""
+    from .diversity import pairwise_table
+
+    out: list[dict[str, Any]] = []
+    if len(ev.streams) < 2:
+        return out
+    latest = {(s, ev.epochs(s)[-1]) for s in ev.streams}
+    for d in opts.domains:
+        idx = [
+            i
+            for i, sp in enumerate(specs)
+            if sp.level == "single"
+            and sp.consensus == "mean"
+            and sp.domain == d
+            and sp.streams[0] in latest
+        ]
+        if len(idx) < 2:
+            continue
+        names = [specs[i].streams[0][0] for i in idx]
+        table = pairwise_table(correct[idx], names)
+        for rec in table.to_dict(orient="records"):
+            out.append({"domain": d, **{str(k): v for k, v in rec.items()}})
+    return out
 
 
 def _restrict(ev: Evaluation, index: npt.NDArray[np.intp]) -> Evaluation:
@@ -724,13 +758,25 @@ def format_results(results: Results, fmt: Format = "table") -> str:
     if fmt == "json":
         return json.dumps(to_records(results), indent=2, allow_nan=False) + "\n"
     if fmt == "csv":
-        df = results.table.drop(columns=["spec"]).copy()
-        df["streams"] = df["streams"].map("+".join)
-        df["weights"] = df["weights"].map(
-            lambda w: "" if w is None else ":".join(f"{v:g}" for v in w)
-        )
-        out: str = df.to_csv(index=False, lineterminator="\n", float_format="%.6f")
-        return out
+        import csv
+        import io
+
+        buf = io.StringIO()
+        cols = [c for c in _COLUMNS if c != "spec"] + [
+            "oracle_top1",
+            "honest_top1",
+            "honest_top1_std",
+            "n_points",
+        ]
+        writer = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+        writer.writeheader()
+        for r in results.records:
+            row = {k: _csv_cell(r.get(k)) for k in cols}
+            row["streams"] = "+".join(r["streams"])
+            w = r["weights"]
+            row["weights"] = "" if w is None else ":".join(f"{v:.6g}" for v in w)
+            writer.writerow(row)
+        return buf.getvalue()
     chunks = []
     conf = round(results.options.confidence * 100)
     headers = [h if h != "top-1 CI" else f"top-1 {conf}% CI" for h in _HEADERS]
@@ -741,6 +787,12 @@ def format_results(results: Results, fmt: Format = "table") -> str:
             lines.append("| " + " | ".join(headers) + " |")
             lines.append("|" + "|".join("---:" if h[0] in "#tmh" else "---" for h in headers) + "|")
             lines.extend("| " + " | ".join(r) + " |" for r in rows)
+            for title, hdr, body in _extra_sections(results, ev.name):
+                lines += ["", f"**{title}**", "", "| " + " | ".join(hdr) + " |"]
+                lines.append(
+                    "|" + "|".join("---" if j == 0 else "---:" for j in range(len(hdr))) + "|"
+                )
+                lines.extend("| " + " | ".join(r) + " |" for r in body)
             chunks.append("\n".join(lines) + "\n")
         else:
             widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(headers)]
@@ -750,8 +802,67 @@ def format_results(results: Results, fmt: Format = "table") -> str:
                 _fmt_row(["-" * w for w in widths], widths),
             ]
             lines.extend(_fmt_row(r, widths) for r in rows)
+            for title, hdr, body in _extra_sections(results, ev.name):
+                w2 = [max(len(h), *(len(r[j]) for r in body)) for j, h in enumerate(hdr)]
+                lines += ["", title]
+                lines += [_plain_row(hdr, w2), _plain_row(["-" * w for w in w2], w2)]
+                lines.extend(_plain_row(r, w2) for r in body)
             chunks.append("\n".join(lines) + "\n")
     return "\n".join(chunks)
+
+
+def _plain_row(cells: Sequence[str], widths: Sequence[int]) -> str:
+    """First column left-aligned, the others right-aligned."""
+    return "  ".join(
+        c.ljust(w) if j == 0 else c.rjust(w)
+        for j, (c, w) in enumerate(zip(cells, widths, strict=True))
+    ).rstrip()
+
+
+def _extra_sections(
+    results: Results, evaluation: str
+) -> list[tuple[str, list[str], list[list[str]]]]:
+    """Complementarity and importance tables of one evaluation, as display cells."""
+    out: list[tuple[str, list[str], list[list[str]]]] = []
+    comp = results.extra.get("complementarity", {}).get(evaluation, [])
+    if comp:
+        hdr = ["pair", "domain", "disagree %", "double fault %", "Q", "corr", "oracle %"]
+        body = [
+            [
+                f"{r['a']} vs {r['b']}",
+                r["domain"],
+                _pct(r["disagreement"]),
+                _pct(r["double_fault"]),
+                _num(r["q"]),
+                _num(r["correlation"]),
+                _pct(r["oracle"]),
+            ]
+            for r in comp
+        ]
+        out.append(
+            ("Complementarity (mean consensus; oracle = right when any stream is)", hdr, body)
+        )
+    imp = results.extra.get("importance", {}).get(evaluation, [])
+    if imp:
+        hdr = ["component", "domain", "alone %", "drop %", "Shapley %", "learned w", "most conf %"]
+        body = [
+            [
+                r["component"],
+                r["domain"],
+                _pct(r["alone_top1"]),
+                _pct(r["drop_top1"]),
+                _pct(r["shapley"]),
+                _num(r.get("learned_weight")),
+                _pct(r["most_confident_rate"]),
+            ]
+            for r in imp
+        ]
+        out.append(("Importance (accuracy of mean fusion; Shapley from chance 1/C)", hdr, body))
+    return out
+
+
+def _num(v: Any) -> str:
+    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3f}"
 
 
 def _fmt_row(cells: Sequence[str], widths: Sequence[int]) -> str:
@@ -763,7 +874,15 @@ def _fmt_row(cells: Sequence[str], widths: Sequence[int]) -> str:
 
 
 def to_records(results: Results) -> list[dict[str, Any]]:
-    """The table as JSON-ready row dicts (fractions; ``top1_ci`` as [low, high] or null)."""
+    """The table as JSON-ready row dicts (fractions; ``top1_ci`` as [low, high] or null).
+
+    Accuracy rows first; then, per evaluation, rows whose ``level`` is
+    ``"complementarity"`` (one per pair of streams and domain: ``a, b,
+    disagreement, double_fault, q, correlation, oracle`` ...) and
+    ``"importance"`` (one per component: ``component, alone_top1, drop_top1,
+    shapley, learned_weight, most_confident_rate`` ...). Those rows have no
+    ``top1``.
+    """
     out = []
     for rec in results.records:
         streams, consensus, _ = row_labels(rec)
@@ -772,6 +891,16 @@ def to_records(results: Results) -> list[dict[str, Any]]:
         r["top1_ci"] = None if lo is None else [lo, hi]
         r["label"] = " ".join(p for p in (streams, consensus, r["fusion"] or "") if p)
         out.append(r)
+    for kind in ("complementarity", "importance"):
+        for ev_name, rows in results.extra.get(kind, {}).items():
+            for row in rows:
+                out.append(
+                    {
+                        "evaluation": ev_name,
+                        **{k: _json_value(v) for k, v in row.items()},
+                        "level": kind,
+                    }
+                )
     return out
 
 

@@ -36,9 +36,17 @@ def files(tmp_path: Path) -> list[str]:
     return out
 
 
-def _json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
+EXTRA_LEVELS = ("complementarity", "importance")
+
+
+def _json_all(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
     assert cli.main(["evaluate", *argv, "--format", "json", "-q"]) == 0
     return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+
+def _json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
+    """The accuracy rows of the JSON output."""
+    return [r for r in _json_all(argv, capsys) if r["level"] not in EXTRA_LEVELS]
 
 
 def test_json_rows_match_hand_computation(
@@ -319,3 +327,30 @@ def test_tuned_auto_skips_large_evaluations(
     assert not any(r["level"] in ("grid", "learned") for r in rows)
     rows = _json([*files, "--bootstrap", "0", "--tuned", "always", "--repeats", "1"], capsys)
     assert any(r["level"] == "grid" for r in rows)
+
+
+def test_complementarity_and_importance_rows(
+    files: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = _json_all([*files, "--bootstrap", "0", "--repeats", "1"], capsys)
+    comp = [r for r in rows if r["level"] == "complementarity"]
+    assert {r["domain"] for r in comp} == {"prob", "logit"}
+    ev = group([__import__("fusionlab").load(f) for f in files])[0]
+    for r in comp:
+        assert (r["a"], r["b"]) == ("rgb", "flow")
+        x = {s: ev.sets[(s, None)].log_probs() for s in ("rgb", "flow")}
+        fused = {s: (np.exp(v) if r["domain"] == "prob" else v).mean(1) for s, v in x.items()}
+        right = {s: f.argmax(1) == ev.labels for s, f in fused.items()}
+        assert r["oracle"] == pytest.approx((right["rgb"] | right["flow"]).mean())
+        assert r["double_fault"] == pytest.approx((~right["rgb"] & ~right["flow"]).mean())
+        assert r["disagreement"] == pytest.approx((right["rgb"] != right["flow"]).mean())
+    imp = [r for r in rows if r["level"] == "importance"]
+    names = {r["component"] for r in imp}
+    assert {"rgb/seg1", "flow/seg3", "rgb", "flow"} <= names
+    seg = next(r for r in imp if r["component"] == "flow/seg3" and r["domain"] == "logit")
+    x = ev.sets[("flow", None)].log_probs()
+    assert seg["alone_top1"] == pytest.approx((x[:, 2].argmax(1) == ev.labels).mean())
+    # the text table shows both sections
+    assert cli.main(["evaluate", *files, "--bootstrap", "0", "--repeats", "1", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "Complementarity" in out and "Importance" in out
