@@ -77,11 +77,11 @@ def main() -> int:
         )
         t0 = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-c", code, json.dumps(argv)],
-            check=True,
-            capture_output=True,
-            text=True,
+            [sys.executable, "-c", code, json.dumps(argv)], capture_output=True, text=True
         )
+        if proc.returncode != 0:
+            print(proc.stderr, file=sys.stderr)
+            return 1
         wall = time.perf_counter() - t0
         peak_gib = int(proc.stderr.strip().splitlines()[-1]) / 2**30
         rows = sum(
