@@ -24,8 +24,13 @@ from fusionlab.errors import UsageError
 from fusionlab.evaluate import EvaluateOptions, Results, evaluate_files
 from fusionlab.report import build_model, check_out_dir, figures, write_report
 from fusionlab.report._format import Slugger, format_cell, md_escape
+from fusionlab.report.model import Table
 
 GOLDEN = Path(__file__).parent / "golden" / "report.md"
+#: Figures of the small report: 7 of the evaluation, 2 of the diversity section.
+N_FIGURES = 9
+#: Files beside report.html that it links to.
+BESIDE = ("explorer.html", "fixed_broken_videos.csv")
 UPDATE = os.environ.get("FUSIONLAB_UPDATE_GOLDEN") == "1"
 CLASSES = ["brush_hair", "cartwheel", "catch", "chew", "clap"]
 OPTIONS = EvaluateOptions(bootstrap=200)
@@ -132,7 +137,14 @@ def test_report_contents(report_dir: Path) -> None:
         "### Fixed stream weights",
         "### Per-segment accuracy",
         "### Stream weights (computed by the report, oracle)",
+        "### Fusion explorer",
         "### Classes that gain and lose",
+        "### Why fusion helps: complementarity",
+        "#### Pairwise complementarity",
+        "#### Oracle bound",
+        "#### Segment subsets",
+        "#### Where fusion wins and loses",
+        "#### Per-class complementarity",
         "### Confusion matrix of the best fusion",
         "### Calibration",
         "### Learning curve",
@@ -148,7 +160,45 @@ def test_report_contents(report_dir: Path) -> None:
     assert {Path(link).suffix for link in links} == {".png", ".svg"}
     for link in links:
         assert (report_dir / link).stat().st_size > 1000, link
-    assert len(list((report_dir / "figures").glob("*.png"))) == 7
+    assert len(list((report_dir / "figures").glob("*.png"))) == N_FIGURES
+    # files beside the report, linked from it
+    assert "[fixed_broken_videos.csv](fixed_broken_videos.csv)" in md
+    assert "[explorer.html](explorer.html)" in md
+    assert (report_dir / "explorer.html").stat().st_size > 10_000
+    rows = (report_dir / "fixed_broken_videos.csv").read_text("utf-8").splitlines()
+    assert rows[0] == (
+        "evaluation,video_id,label,true_class,single_pred,fused_pred,fixed,fixed_all_wrong,broken"
+    )
+    assert len(rows) > 1 and all(r.startswith("toy/split1/test,") for r in rows[1:])
+
+
+def test_diversity_tables_in_the_report(small_results: Results) -> None:
+    """Issue 7: complementarity, oracle bound, subsets, wins/losses and per-class tables."""
+    from fusionlab import diversity
+
+    model = build_model(small_results, explorer=False)
+    (fact,) = model.facts
+    tables = fact.diversity
+    assert tables is not None
+    want = diversity.diversity_for(small_results)["toy/split1/test"]
+    assert tables["summary"] == want["summary"]
+    sec = next(s for s in model.walk() if s.title == "Why fusion helps: complementarity")
+    titles = [c.title for c in sec.children]
+    assert titles == [
+        "Pairwise complementarity",
+        "Oracle bound",
+        "Segment subsets",
+        "Where fusion wins and loses",
+        "Per-class complementarity",
+    ]
+    pair = sec.children[0].blocks[0]
+    assert isinstance(pair, Table) and len(pair.data) == len(want["pairwise"])
+    assert {f.plot for f in model.figures()} >= {"q_heatmap", "subset_accuracy"}
+    subsets = sec.children[2].blocks[0]
+    assert isinstance(subsets, Table)
+    rgb12 = subsets.data[(subsets.data["set"] == "rgb") & (subsets.data["subset"] == "1+2")]
+    assert rgb12["mean_prob"].iloc[0] == want["subsets"].loc[("rgb", "prob", "1+2"), "mean_acc"]
+    assert model.files["fixed_broken_videos.csv"] == diversity.videos_csv({"toy/split1/test": want})
 
 
 def _md_cells(md: str) -> list[str]:
@@ -181,14 +231,19 @@ def test_html_is_self_contained(report_dir: Path) -> None:
     doc = (report_dir / "report.html").read_text("utf-8")
     srcs = re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)["']""", doc)
     assert srcs
-    assert all(s.startswith(("data:", "#")) for s in srcs), [
+    assert all(s.startswith(("data:", "#")) or s in BESIDE for s in srcs), [
         s for s in srcs if not s.startswith(("data:", "#"))
     ]
     assert "Content-Security-Policy" in doc and "default-src 'none'" in doc
-    assert doc.count("<img ") == 7
+    assert doc.count("<img ") == N_FIGURES
     assert "http://" not in doc and "https://" not in doc
     assert '<table class="sortable">' in doc and "<script>" in doc
     assert '<nav class="toc"' in doc
+    assert '<div class="fx-root" data-fx-index="0"></div>' in doc
+    assert doc.count('<script type="application/json" id="fx-data">') == 1
+    page = (report_dir / "explorer.html").read_text("utf-8")
+    assert "Content-Security-Policy" in page and "http://" not in page and "https://" not in page
+    assert re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)["']""", page) == ["data:,"]
 
 
 # --------------------------------------------------------------------------- the model
@@ -328,7 +383,9 @@ def test_names_from_files_are_escaped(tmp_path: Path) -> None:
     md = render_markdown(model)
     fake = RenderedFigure(b"\x89PNG", b"<svg/>", 1, 1)
     doc = render_html(model, {f.name: fake for f in model.figures()})
-    assert doc.count("<script>") == 1  # the sortable-table script only
+    assert doc.count("<script>") == 2  # the sortable-table script and the explorer
+    assert doc.count("</script>") == 3  # and the explorer's data (JSON, escaped)
+    assert "<script>alert" not in doc
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in doc
     assert "A &lt;b&gt;bold&lt;/b&gt; | title" in doc
     assert r"# A \<b\>bold\</b\> \| title" in md
@@ -518,6 +575,9 @@ def test_html_in_headless_chromium(report_dir: Path, tmp_path: Path) -> None:
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(url, wait_until="load")
+            page.locator('.fx-root[data-ready="1"]').wait_for(timeout=20_000)
+            explorer_ready = page.locator(".fx-root").get_attribute("data-ready")
+            explorer_top1 = page.locator(".fx-root .fx-top1").text_content()
             images = page.eval_on_selector_all(
                 "img", "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight])"
             )
@@ -544,7 +604,8 @@ def test_html_in_headless_chromium(report_dir: Path, tmp_path: Path) -> None:
         finally:
             browser.close()
     assert images and all(ok and w > 0 and h > 0 for ok, w, h in images), images
-    assert len(images) == 7
+    assert len(images) == N_FIGURES
+    assert explorer_ready == "1" and explorer_top1
     assert desc == sorted(desc, reverse=True) and asc == sorted(asc)
     foreign = [u for u in requests if not u.startswith(("file://", "data:"))]
     assert not foreign, foreign

@@ -4,7 +4,12 @@
 FILES... --report DIR``) evaluates score files and writes::
 
     DIR/report.md        GitHub Flavored Markdown, images linked from figures/
-    DIR/report.html      one self-contained page: figures embedded, no network
+    DIR/report.html      one self-contained page: figures and the fusion explorer
+                         embedded, no network
+    DIR/explorer.html    the interactive fusion explorer on its own page
+                         (fusionlab.explorer), self-contained
+    DIR/fixed_broken_videos.csv
+                         the videos the best fusion fixes and breaks (fusionlab.diversity)
     DIR/figures/*.png    figures at 130 dpi, and the same as *.svg
 
 From Python, :func:`write_report` does the same for a
@@ -274,6 +279,17 @@ def _write_report(
         figs = write_figures(model, tmp / "figures", dpi=dpi, progress=lambda _: bar.update(1))
         atomic_write_text(tmp / "report.md", render_markdown(model))
         atomic_write_text(tmp / "report.html", render_html(model, figs))
+        for name, text in model.files.items():
+            atomic_write_text(tmp / name, text)
+        if model.explorer is not None:
+            from ..explorer import EXPLORER_FILE, write_page
+
+            write_page(
+                model.explorer,
+                tmp / EXPLORER_FILE,
+                names=[ev.name for ev in results.evaluations],
+                title=f"{title}: fusion explorer",
+            )
         bar.update(1)
     return target
 

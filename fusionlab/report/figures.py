@@ -33,12 +33,14 @@ __all__ = [
     "confusion",
     "learning_curve",
     "per_class",
+    "q_heatmap",
     "reliability",
     "render",
     "rule_comparison",
     "segments",
     "stream_colors",
     "style",
+    "subset_accuracy",
     "weight_curve",
     "weight_heatmap",
 ]
@@ -575,6 +577,55 @@ def learning_curve(data: Mapping[str, Any], *, ax: Axes | None = None) -> Figure
     return fig
 
 
+def q_heatmap(data: Mapping[str, Any], *, ax: Axes | None = None) -> Figure:
+    """Yule's Q between every pair of components (:func:`fusionlab.diversity.plot_q_heatmap`).
+
+    ``data``: ``frame`` (a :func:`fusionlab.diversity.pairwise` table), ``group``
+    (the component set drawn), optional ``domain``, ``title``.
+    """
+    from .. import diversity
+
+    fig = diversity.plot_q_heatmap(
+        data["frame"], ax=ax, group=data.get("group"), domain=data.get("domain")
+    )
+    axes = ax if ax is not None else fig.axes[0]
+    axes.grid(False)
+    axes.set_xlabel("component")
+    axes.set_ylabel("component")
+    axes.set_title(data.get("title", "Pairwise Yule's Q"))
+    return fig
+
+
+def subset_accuracy(data: Mapping[str, Any], *, ax: Axes | None = None) -> Figure:
+    """Mean-fusion accuracy of every subset of each stream's segments, with the oracle weights.
+
+    :func:`fusionlab.diversity.plot_subset_accuracy`, one panel per set; ``data``:
+    ``frame`` (a :func:`fusionlab.diversity.subsets` table), ``sets`` (the sets
+    drawn, e.g. the streams), ``domain``, ``title``. With ``ax``, only the first
+    set is drawn, into ``ax``.
+    """
+    from matplotlib.figure import Figure
+
+    from .. import diversity
+
+    sets = list(data["sets"])
+    if ax is not None:
+        sets = sets[:1]
+        axes = [ax]
+        fig = ax.get_figure()
+    else:
+        df = data["frame"]
+        flat = df.reset_index() if df.index.nlevels > 1 else df
+        n_rows = max([3, *(int((flat["set"] == s).sum()) for s in sets)]) // 2
+        fig = Figure(figsize=(6.4, 0.6 + len(sets) * (0.9 + 0.26 * n_rows)), layout="constrained")
+        axes = list(fig.subplots(len(sets), 1, squeeze=False)[:, 0])
+    for a, name in zip(axes, sets, strict=True):
+        diversity.plot_subset_accuracy(data["frame"], ax=a, which=name, domain=data.get("domain"))
+        a.set_ylabel(f"segments of {name}")
+        a.set_title(f"{data.get('title', 'Subset accuracy')}: {name}", fontsize=10)
+    return fig  # type: ignore[return-value]
+
+
 PlotFn = Callable[..., "Figure"]
 
 #: Plot functions by the name a :class:`~fusionlab.report.model.FigureBlock` gives.
@@ -587,4 +638,6 @@ PLOTS: dict[str, PlotFn] = {
     "weight_curve": weight_curve,
     "weight_heatmap": weight_heatmap,
     "learning_curve": learning_curve,
+    "q_heatmap": q_heatmap,
+    "subset_accuracy": subset_accuracy,
 }

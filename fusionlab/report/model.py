@@ -62,8 +62,15 @@ EXTRA_TITLES = {
     "learned": "Learned fusion",
     "importance": "Segment and stream importance",
 }
+#: Entries of ``Results.extra`` that the complementarity section already shows
+#: (the pair statistics of the streams, a subset of its pairwise table).
+COVERED_EXTRAS = frozenset({"complementarity"})
 #: Most rows shown for a table rendered generically from ``Results.extra``.
 MAX_GENERIC_ROWS = 60
+#: The CSV of the videos the best fusion fixes and breaks, written beside the report.
+VIDEOS_CSV = "fixed_broken_videos.csv"
+#: Most subsets of the flat stream x segment set listed in the report.
+MAX_FLAT_SUBSETS = 10
 
 
 # --------------------------------------------------------------------------- blocks
@@ -160,7 +167,48 @@ class FigureBlock:
     kind: Literal["figure"] = "figure"
 
 
-Block = Paragraph | Table | FigureBlock
+@dataclass(frozen=True)
+class Link:
+    """A sentence ending in a link to a file written beside the report.
+
+    Attributes
+    ----------
+    text : str
+        The sentence before the link.
+    label : str
+        Link text.
+    href : str
+        Relative path of the file (inside the report folder).
+    """
+
+    text: str
+    label: str
+    href: str
+    kind: Literal["link"] = "link"
+
+
+@dataclass(frozen=True)
+class ExplorerBlock:
+    """The interactive fusion explorer of one evaluation (HTML only).
+
+    Attributes
+    ----------
+    index : int
+        Position of the evaluation in the explorer data of the page, or -1
+        when its explorer is not embedded (``note`` says why).
+    note : str
+        Shown in both documents (Markdown has no explorer).
+    href : str
+        The standalone explorer page holding this evaluation ("" if none).
+    """
+
+    index: int
+    note: str
+    href: str = ""
+    kind: Literal["explorer"] = "explorer"
+
+
+Block = Paragraph | Table | FigureBlock | Link | ExplorerBlock
 
 
 @dataclass(eq=False)
@@ -230,6 +278,7 @@ class EvaluationFacts:
     segments: pd.DataFrame | None = None
     weight_curve: pd.DataFrame | None = None
     learning_curve: pd.DataFrame | None = None
+    diversity: dict[str, Any] | None = None
 
 
 @dataclass(eq=False)
@@ -246,6 +295,14 @@ class ReportModel:
         One per evaluation.
     version : str
         fusionlab version that computed the report.
+    files : dict of str to str
+        Text files written beside the report (name -> content), e.g. the
+        CSV of the videos the fusion fixes and breaks.
+    explorer : fusionlab.explorer.ExplorerData or None
+        The explorer data of every evaluation (None: no explorer); ``explorer.html``
+        is rendered from it.
+    explorer_json : str
+        The explorer data embedded in ``report.html`` (empty: none).
     """
 
     title: str
@@ -253,6 +310,9 @@ class ReportModel:
     sections: list[Section]
     facts: list[EvaluationFacts]
     version: str
+    files: dict[str, str] = field(default_factory=dict)
+    explorer: Any = None
+    explorer_json: str = ""
 
     def walk(self) -> list[Section]:
         out: list[Section] = []
@@ -353,7 +413,11 @@ class _Ctx:
         self.opts = results.options
         self.ev = ev
         self.prefix = prefix
-        self.rows = results.rows(ev.name)
+        every = results.rows(ev.name)
+        # Rows of the table computed from a FusionSpec; tuned rows (grid search, learned
+        # fusion: no spec) are shown in their own section.
+        self.rows = [r for r in every if r.get("spec") is not None]
+        self.tuned = [r for r in every if r.get("spec") is None]
         self.known, self.y = known_labels(ev)
         self.cache = LogProbCache(ev)
         self.n_classes = ev.n_classes
@@ -391,6 +455,7 @@ def build_model(
     title: str = "fusionlab report",
     n_top_classes: int = 5,
     weight_step: float = 0.05,
+    explorer: bool = True,
 ) -> ReportModel:
     """Compute the report of ``results``.
 
@@ -407,6 +472,8 @@ def build_model(
         Grid step of the weight curve computed when ``results.extra`` holds
         no grid search (two streams: ``alpha`` in ``[0, 1]``; three streams:
         the simplex at twice that step).
+    explorer : bool, default True
+        Build the interactive fusion explorer (:mod:`fusionlab.explorer`).
 
     Returns
     -------
@@ -424,17 +491,30 @@ def build_model(
 
         raise UsageError(f"weight_step must divide 1 evenly (e.g. 0.05), got {weight_step}")
 
+    from .. import diversity
+
     evs = results.evaluations
     sections: list[Section] = []
     facts: list[EvaluationFacts] = []
     extras_by_ev, extras_global = _split_extras(results.extra, [ev.name for ev in evs])
+    # diversity analyses the rule rows (those with a FusionSpec), not the tuned rows.
+    plain = dataclasses.replace(
+        results, records=[r for r in results.records if r.get("spec") is not None]
+    )
+    div = diversity.diversity_for(plain)
+    blocks = _explorer_blocks(results) if explorer else None
     if len(evs) > 1:
         sections.append(_overview_section(results))
     for i, ev in enumerate(evs):
         prefix = "" if len(evs) == 1 else f"e{i + 1}-"
         ctx = _Ctx(results, ev, prefix)
         sec, fact = _evaluation_section(
-            ctx, n_top=n_top_classes, steps=round(steps), extras=extras_by_ev[ev.name]
+            ctx,
+            n_top=n_top_classes,
+            steps=round(steps),
+            extras=extras_by_ev[ev.name],
+            diversity=div.get(ev.name),
+            explorer=None if blocks is None else blocks[0][i],
         )
         sections.append(sec)
         facts.append(fact)
@@ -459,8 +539,52 @@ def build_model(
         )
     ]
     return ReportModel(
-        title=title, intro=intro, sections=sections, facts=facts, version=__version__
+        title=title,
+        intro=intro,
+        sections=sections,
+        facts=facts,
+        version=__version__,
+        files={VIDEOS_CSV: diversity.videos_csv(div)},
+        explorer=None if blocks is None else blocks[1],
+        explorer_json="" if blocks is None else blocks[2],
     )
+
+
+def _explorer_blocks(results: Results) -> tuple[list[ExplorerBlock], Any, str]:
+    """One :class:`ExplorerBlock` per evaluation, the explorer data and the report's JSON."""
+    from .. import explorer as fx
+
+    data = fx.build_data(results, budget=fx.PAGE_BUDGET)
+    in_report, report_notes = data.select(fx.REPORT_BUDGET)
+    on_page, page_notes = data.select(fx.PAGE_BUDGET)
+    rep = {id(ed): (i, seg) for i, (ed, seg) in enumerate(in_report)}
+    page = {id(ed): seg for ed, seg in on_page}
+    out = []
+    for k, ed in enumerate(data.evaluations):
+        if ed is None:
+            out.append(ExplorerBlock(-1, page_notes[k] or report_notes[k], ""))
+            continue
+        index, seg = rep.get(id(ed), (-1, False))
+        parts = []
+        if index >= 0:
+            parts.append(
+                "Interactive in the HTML report: move the stream weights (and, on request, "
+                "per-segment weights), switch domain and segment consensus, and top-1, top-5 "
+                "and mean class accuracy follow, computed in the page exactly as fusionlab "
+                "computes them."
+            )
+        elif report_notes[k]:
+            parts.append(report_notes[k])
+        has_seg = bool(ed.segment_families)
+        if index >= 0 and has_seg and not seg and page.get(id(ed)):
+            parts.append("With per-segment weights, on a page of its own:")
+        elif id(ed) in page:
+            parts.append("The same explorer on a page of its own:")
+        elif page_notes[k]:
+            parts.append(page_notes[k])
+        href = fx.EXPLORER_FILE if id(ed) in page else ""
+        out.append(ExplorerBlock(index, " ".join(parts), href))
+    return out, data, (fx.data_json(in_report) if in_report else "")
 
 
 def _split_extras(
@@ -497,6 +621,8 @@ def _evaluation_section(
     n_top: int,
     steps: int,
     extras: Mapping[str, Any],
+    diversity: Mapping[str, Any] | None = None,
+    explorer: ExplorerBlock | None = None,
 ) -> tuple[Section, EvaluationFacts]:
     ev, rows = ctx.ev, ctx.rows
     singles = [r for r in rows if r["level"] == "single" and r["spec"].streams[0] in ctx.latest]
@@ -521,6 +647,8 @@ def _evaluation_section(
     weighted = [r for r in fusions if r["spec"].fusion == "weighted"]
     if weighted:
         sec.children.append(_fixed_weights(ctx, weighted))
+    if ctx.tuned:
+        sec.children.append(_tuned(ctx))
     seg = _segments(ctx, fact)
     if seg is not None:
         sec.children.append(seg)
@@ -529,9 +657,14 @@ def _evaluation_section(
     wc = _weight_curve(ctx, fact, best_fusion, steps)
     if wc is not None:
         sec.children.append(wc)
+    if explorer is not None:
+        sec.children.append(Section("Fusion explorer", [explorer]))
     ref = best_fusion or best_single
     if best_single is not None and best_fusion is not None:
         sec.children.append(_per_class(ctx, fact, best_single, best_fusion, n_top))
+    if diversity is not None:
+        fact.diversity = dict(diversity)
+        sec.children.append(_diversity(ctx, diversity, n_top))
     if ref is not None:
         sec.children.append(_confusion(ctx, fact, ref, is_fusion=best_fusion is not None))
         sec.children.append(_reliability(ctx, fact, singles, best_fusion))
@@ -539,6 +672,8 @@ def _evaluation_section(
     if lc is not None:
         sec.children.append(lc)
     for name, value in extras.items():
+        if name in COVERED_EXTRAS and diversity is not None:
+            continue  # the complementarity section shows these (and more)
         sec.children.append(_extra_section(name, value, level=3, prefix=ctx.fig("x-")))
     for child in sec.children:
         for s in child.walk():
@@ -749,6 +884,58 @@ def _fixed_weights(ctx: _Ctx, weighted: list[dict[str, Any]]) -> Section:
         "the options list them."
     )
     return Section("Fixed stream weights", [_table(rows, cols, cap)])
+
+
+def _tuned(ctx: _Ctx) -> Section:
+    """Grid-search and learned rows (:func:`fusionlab.search.summary_rows`): oracle and honest."""
+    rows = []
+    for r in ctx.tuned:
+        w = r.get("weights")
+        lo, hi = r.get("diff_ci_low"), r.get("diff_ci_high")
+        rows.append(
+            {
+                "level": r["level"],
+                "over": r.get("over") or "",
+                "fusion": r.get("fusion") or "",
+                "domain": r["domain"],
+                "weights": "" if w is None else ":".join(f"{float(v):.3g}" for v in w),
+                "oracle": r.get("oracle_top1", r["top1"]),
+                "honest": r.get("honest_top1"),
+                "std": r.get("honest_top1_std"),
+                "top5": r["top5"],
+                "mean_class_acc": r["mean_class_acc"],
+                "diff": r.get("diff_vs_best_single"),
+                "ci": None if lo is None or hi is None else (lo, hi),
+                "p": r.get("mcnemar_p"),
+            }
+        )
+    cols = [
+        Column("level", "level"),
+        Column("over", "weights over"),
+        Column("fusion", "fusion"),
+        Column("domain", "domain"),
+        Column("weights", "weights"),
+        Column("oracle", "oracle top-1 %", "pct"),
+        Column("honest", "honest top-1 %", "pct"),
+        Column("std", "± %", "pct"),
+        Column("top5", "top-5 %", "pct"),
+        Column("mean_class_acc", "mean-class %", "pct"),
+        Column("diff", "held-out − best single", "signed_pct"),
+        Column("ci", f"{round(100 * ctx.opts.confidence)}% CI", "ci"),
+        Column("p", "McNemar p", "pvalue"),
+    ]
+    first = ctx.tuned[0]
+    folds, repeats = first.get("folds"), first.get("repeats")
+    how = f"{folds}-fold cross-fitting repeated {repeats} times" if folds else "cross-fitting"
+    text = (
+        "Weights tuned on the labels: the grid search over stream weights (after mean "
+        "segment consensus) and over every stream × segment component, and learned "
+        "combiners. The oracle top-1 is measured on the videos the weights were tuned on "
+        f"(optimistic); the honest top-1 comes from {how} (± its spread over repeats). The "
+        "held-out predictions are compared with the best single stream (paired bootstrap "
+        "interval and McNemar test)."
+    )
+    return Section("Tuned fusion: oracle and honest", [Paragraph(text), _table(rows, cols)])
 
 
 def _segments(ctx: _Ctx, fact: EvaluationFacts) -> Section | None:
@@ -994,6 +1181,265 @@ def _per_class(
     return Section("Classes that gain and lose", blocks)
 
 
+# --------------------------------------------------------------------------- diversity
+
+
+def _weights_text(w: Any) -> str:
+    if w is None or (isinstance(w, float) and math.isnan(w)):
+        return ""
+    return ":".join(f"{float(v):g}" for v in w)
+
+
+def _diversity(ctx: _Ctx, tables: Mapping[str, Any], n_top: int) -> Section:
+    """Complementarity of the components (:func:`fusionlab.diversity.diversity_for`)."""
+    sec = Section(
+        "Why fusion helps: complementarity",
+        [
+            Paragraph(
+                "How the errors of the streams, segments and epochs relate, over the videos "
+                "with a known label. Yule's Q is near 1 when two components are right and "
+                "wrong on the same videos and low or negative when their errors fall on "
+                "different videos, which is what lets fusion pay off. The oracle accuracy "
+                "counts a video as right when any component gets it right: it bounds max "
+                "fusion, majority vote and every single component, but averaging rules can "
+                "exceed it."
+            )
+        ],
+    )
+    children = [
+        _pairwise_section(ctx, tables["pairwise"]),
+        _oracle_section(tables["oracle"]),
+        _subsets_section(ctx, tables["subsets"]),
+        _wins_section(tables["summary"], tables["wins"], n_top),
+        _complementarity_section(ctx, tables["per_class"], n_top),
+    ]
+    sec.children = [c for c in children if c is not None]
+    sec.blocks.extend(Paragraph(f"Note: {n}") for n in tables.get("notes", ()))
+    return sec
+
+
+def _pairwise_section(ctx: _Ctx, df: pd.DataFrame) -> Section | None:
+    if df.empty:
+        return None
+    cols = [
+        Column("group", "components"),
+        Column("domain", "domain"),
+        Column("a", "a"),
+        Column("b", "b"),
+        Column("n11", "both right", "int"),
+        Column("n10", "only a", "int"),
+        Column("n01", "only b", "int"),
+        Column("n00", "both wrong", "int"),
+        Column("disagreement", "disagree %", "pct"),
+        Column("double_fault", "double fault %", "pct"),
+        Column("q", "Q", "decimal"),
+        Column("correlation", "correlation", "decimal"),
+        Column("oracle", "oracle %", "pct"),
+    ]
+    cap = (
+        "Every pair of streams (mean segment consensus, per domain), of stream × segment "
+        "components (each segment alone) and of epochs: videos both get right, only one gets "
+        "right, both get wrong; Q and the correlation of the correctness lie in [-1, 1] "
+        "(blank: undefined)."
+    )
+    blocks: list[Block] = [_table(df.to_dict("records"), cols, cap)]
+    group = "segments" if (df["group"] == "segments").any() else str(df["group"].iloc[0])
+    blocks.append(
+        FigureBlock(
+            ctx.fig("q-heatmap"),
+            "Pairwise Yule's Q",
+            f"Yule's Q between every pair of "
+            f"{'stream × segment' if group == 'segments' else group} components; low values "
+            "mark components whose errors fall on different videos.",
+            "q_heatmap",
+            {"frame": df, "group": group, "title": f"Pairwise Yule's Q — {ctx.ev.name}"},
+        )
+    )
+    return Section("Pairwise complementarity", blocks)
+
+
+def _oracle_section(df: pd.DataFrame) -> Section | None:
+    if df.empty:
+        return None
+    rows = [
+        {**r, "headroom": r["oracle"] - r["best_single"], "components": r["components"]}
+        for r in df.to_dict("records")
+    ]
+    cols = [
+        Column("group", "components"),
+        Column("set", "set"),
+        Column("domain", "domain"),
+        Column("components", "members"),
+        Column("best_component", "best member"),
+        Column("best_single", "best member %", "pct"),
+        Column("oracle", "oracle %", "pct"),
+        Column("headroom", "oracle − best", "signed_pct"),
+    ]
+    cap = (
+        "Oracle accuracy of each set of components: a video counts as right when any member "
+        "gets it right."
+    )
+    return Section("Oracle bound", [_table(rows, cols, cap)])
+
+
+def _subsets_section(ctx: _Ctx, df: pd.DataFrame) -> Section | None:
+    if df.empty:
+        return None
+    flat = df.reset_index()
+    domains = list(dict.fromkeys(str(d) for d in flat["domain"]))
+    sets = list(dict.fromkeys(str(s) for s in flat["set"]))
+    blocks: list[Block] = []
+    cols = [Column("set", "set"), Column("subset", "segments")]
+    for d in domains:
+        cols += [
+            Column(f"mean_{d}", f"mean {d} %", "pct"),
+            Column(f"best_{d}", f"best {d} %", "pct"),
+            Column(f"w_{d}", f"best weights {d}"),
+        ]
+    rows: list[dict[str, Any]] = []
+    flat_rows: list[dict[str, Any]] = []
+    for s in sets:
+        sub = flat[flat["set"] == s]
+        for subset in dict.fromkeys(sub["subset"]):
+            rec: dict[str, Any] = {"set": s, "subset": subset}
+            for d in domains:
+                hit = sub[(sub["subset"] == subset) & (sub["domain"] == d)]
+                if len(hit):
+                    rec[f"mean_{d}"] = float(hit["mean_acc"].iloc[0])
+                    rec[f"best_{d}"] = float(hit["best_acc"].iloc[0])
+                    rec[f"w_{d}"] = _weights_text(hit["best_weights"].iloc[0])
+            (flat_rows if s == "flat" else rows).append(rec)
+    d0 = domains[0]
+    if rows:
+        blocks.append(
+            _table(
+                rows,
+                cols,
+                "Accuracy of each subset of a stream's segments (1+2: segments 1 and 2 "
+                "only): mean fusion, and the best fixed weights on the subset at step 0.1 "
+                "(an oracle, tuned on these videos).",
+            )
+        )
+    if flat_rows:
+        order = sorted(
+            range(len(flat_rows)), key=lambda i: (-flat_rows[i].get(f"mean_{d0}", -1.0), i)
+        )
+        shown = [flat_rows[i] for i in order[:MAX_FLAT_SUBSETS]]
+        blocks.append(
+            _table(
+                shown,
+                cols,
+                f"The {len(shown)} best of the {len(flat_rows)} subsets of all stream × segment "
+                f"components by mean accuracy ({d0} domain).",
+            )
+        )
+    streams = [s for s in sets if s != "flat"]
+    if streams:
+        blocks.append(
+            FigureBlock(
+                ctx.fig("subsets"),
+                "Segment subsets",
+                "Top-1 accuracy of mean fusion over every subset of each stream's segments "
+                f"({d0} domain), with the best fixed weights on the subset (oracle).",
+                "subset_accuracy",
+                {
+                    "frame": df,
+                    "sets": streams,
+                    "domain": d0,
+                    "title": f"Segment subsets ({d0}) — {ctx.ev.name}",
+                },
+            )
+        )
+    return Section("Segment subsets", blocks)
+
+
+def _classes(n: int) -> str:
+    return f"{n} class" if n == 1 else f"{n} classes"
+
+
+def _wins_section(
+    summary: Mapping[str, Any] | None, wins: pd.DataFrame, n_top: int
+) -> Section | None:
+    if summary is None:
+        return None
+    s = summary
+    text = (
+        f"The best fusion ({s['fusion']}, {_fmt(s['fusion_top1'], 'pct')} %) against the best "
+        f"single stream ({s['single']}, {_fmt(s['single_top1'], 'pct')} %) on {s['n_videos']} "
+        f"videos: it fixes {s['fixed']} videos ({s['fixed_all_wrong']} of them with every "
+        f"fused component wrong) and breaks {s['broken']}, a net change of {s['net']:+d} "
+        f"videos ({_fmt(s['fusion_top1'] - s['single_top1'], 'signed_pct')} points)."
+    )
+    blocks: list[Block] = [Paragraph(text)]
+    changed = wins[(wins["fixed"] > 0) | (wins["broken"] > 0)] if not wins.empty else wins
+    if not changed.empty:
+        recs = changed.to_dict("records")
+        recs.sort(key=lambda r: (-abs(int(r["net"])), -int(r["fixed"]), int(r["class"])))
+        cols = [
+            Column("class_name", "class"),
+            Column("n_videos", "videos", "int"),
+            Column("fixed", "fixed", "int"),
+            Column("fixed_all_wrong", "fixed, all wrong", "int"),
+            Column("broken", "broken", "int"),
+            Column("net", "net", "int"),
+        ]
+        blocks.append(
+            _table(
+                recs[: 2 * n_top],
+                cols,
+                f"The {min(len(recs), 2 * n_top)} of {len(recs)} changed classes with the "
+                "largest net change.",
+            )
+        )
+    blocks.append(
+        Link(
+            "Every fixed and broken video, with its id, true class and both predictions, "
+            "for all evaluations:",
+            VIDEOS_CSV,
+            VIDEOS_CSV,
+        )
+    )
+    return Section("Where fusion wins and loses", blocks)
+
+
+def _complementarity_section(ctx: _Ctx, df: pd.DataFrame, n_top: int) -> Section | None:
+    if df.empty:
+        return None
+    streams = [c[len("acc_") :] for c in df.columns if c.startswith("acc_")]
+    present = df[df["n_videos"] > 0]
+    parts = []
+    if len(streams) > 1:
+        tie = present["margin"] == 0
+        for s in streams:
+            n_better = int(((present["better"] == s) & ~tie).sum())
+            parts.append(f"{s} is better on {n_better}")
+        parts.append(f"they tie on {int(tie.sum())}")
+    gain = present["gain"].round(12)
+    text = (
+        ("Of the classes with videos, " + ", ".join(parts) + "; " if parts else "")
+        + f"the best fusion beats the better stream on {_classes(int((gain > 0).sum()))}, "
+        f"matches it on {_classes(int((gain == 0).sum()))} and loses on "
+        f"{_classes(int((gain < 0).sum()))}."
+    )
+    text = text[0].upper() + text[1:]
+    recs = present.to_dict("records")
+    recs.sort(key=lambda r: (-(r["margin"] if r["margin"] == r["margin"] else -1.0), r["class"]))
+    cols = [Column("class_name", "class"), Column("n_videos", "videos", "int")]
+    cols += [Column(f"acc_{s}", f"{s} %", "pct") for s in streams]
+    if len(streams) > 1:
+        cols += [Column("better", "better"), Column("margin", "margin", "pct")]
+    cols += [
+        Column("fused_acc", "fusion %", "pct"),
+        Column("gain", "fusion − better", "signed_pct"),
+    ]
+    shown = recs[: 2 * n_top]
+    cap = (
+        f"The {len(shown)} classes where the streams differ most (of {len(recs)}); gain of the "
+        "best fusion over the better stream."
+    )
+    return Section("Per-class complementarity", [Paragraph(text), _table(shown, cols, cap)])
+
+
 def _confusion(
     ctx: _Ctx, fact: EvaluationFacts, ref: dict[str, Any], *, is_fusion: bool
 ) -> Section:
@@ -1178,7 +1624,9 @@ def _overview_section(results: Results) -> Section:
     labels: dict[tuple[Any, ...], dict[str, Any]] = {}
     for ev in results.evaluations:
         for r in results.rows(ev.name):
-            spec: FusionSpec = r["spec"]
+            spec: FusionSpec | None = r.get("spec")
+            if spec is None:
+                continue
             key = (
                 spec.level,
                 tuple(s for s, _ in spec.streams),

@@ -115,6 +115,11 @@ def render_markdown(model: ReportModel) -> str:
 
 def render_html(model: ReportModel, figures: dict[str, RenderedFigure]) -> str:
     """The self-contained HTML report; ``figures`` maps figure names to drawn figures."""
+    explorer_css = explorer_js = ""
+    if model.explorer_json:
+        from ..explorer import assets
+
+        explorer_css, explorer_js = assets()
     text = (
         _env()
         .get_template("report.html.j2")
@@ -123,6 +128,9 @@ def render_html(model: ReportModel, figures: dict[str, RenderedFigure]) -> str:
             figures=figures,
             css=_static("report.css"),
             js=_static("sortable.js"),
+            explorer_json=model.explorer_json,
+            explorer_css=explorer_css,
+            explorer_js=explorer_js,
             title_anchor=Slugger()(model.title),
         )
     )
