@@ -24,10 +24,13 @@ given as LOG-probabilities ``x`` of shape (n_videos, K, n_classes):
 
 Mean fusion over a subset is the sum rule (``domain="prob"``) or product rule
 (``"logit"``) of its members, evaluated exactly as the reference weighted
-fusion of :mod:`fusionlab.search` with 0/1 weights (the mean's 1/|S| never
-changes a decision). With a mask, missing components are left out per video; a
-video none of whose valid components is in ``S`` falls back to the mean of its
-valid components, as the rules do.
+fusion of :mod:`fusionlab.search` with 0/1 weights, i.e. on the undivided sums
+(dividing by |S| changes a decision only where it rounds two sums one float
+step apart into an exact tie, so in rare cases a value can differ from the
+evaluate table's mean row). With a mask, missing components are left out per
+video, and a video none of whose valid components is in ``S`` counts as wrong
+for ``S``, as in the evaluate table's segment rows and in
+:mod:`fusionlab.diversity`.
 """
 
 from __future__ import annotations
@@ -109,10 +112,24 @@ def subset_accuracies(
     k = xa.shape[1]
     if k > MAX_SHAPLEY_COMPONENTS:
         raise UsageError(f"exact subsets need at most {MAX_SHAPLEY_COMPONENTS} components, got {k}")
-    ga = grid_accuracy(xa, y, _subset_weights(k), mask, domain=domain, k=1)
+    subsets = _subset_weights(k)
+    ga = grid_accuracy(xa, y, subsets, mask, domain=domain, k=1)
     out = np.empty(1 << k)
     out[0] = 1.0 / xa.shape[2]
     out[1:] = ga.accuracy(1)
+    if mask is not None:
+        # A video with none of a subset's components counts as wrong for that subset,
+        # as in the segment rows of the evaluate table and in fusionlab.diversity. The
+        # weighted rules fall back to all of the video's present components there;
+        # take back the videos that fallback got right.
+        from .search import fuse_weighted
+
+        m = np.asarray(mask, dtype=bool)
+        if not m.all():
+            ya = np.asarray(y)
+            fallback = np.argmax(fuse_weighted(xa, np.ones(k), m, domain=domain), axis=1) == ya
+            absent = (m.astype(np.int64) @ subsets.T.astype(np.int64)) == 0  # (N, 2^K - 1)
+            out[1:] -= (fallback[:, None] & absent).sum(axis=0) / xa.shape[0]
     return out
 
 

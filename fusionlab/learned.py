@@ -242,8 +242,8 @@ def fit_linear(
     l2 : float, default 0
     max_iter : int, default 500
     init : array-like of shape (K,), optional
-        Starting weights (e.g. the weights of a fit on all videos, to warm-start
-        the fits on cross-fitting folds); default equal weights 1/K.
+        Starting weights; default equal weights 1/K. Never start a
+        cross-fitting fold from weights fitted on its held-out videos.
 
     Returns
     -------
@@ -476,6 +476,11 @@ def fit_stacking(
     xa, ya, m = _check(x, y, mask)
     if not (math.isfinite(C) and C > 0):
         raise UsageError(f"C must be a positive number, got {C!r}")
+    if np.unique(ya).size < 2:
+        raise UsageError(
+            f"stacking needs videos of at least 2 classes to fit on, got only class {int(ya[0])} "
+            "(too few videos per class for the folds?)"
+        )
     model = make_pipeline(
         StandardScaler(),
         LogisticRegression(C=float(C), max_iter=int(max_iter), random_state=int(seed)),
@@ -636,11 +641,10 @@ def learned_fusion(
     full = fit(np.arange(n))
     oracle_scores = full.scores(xa, m)
     oc = judge(full, np.arange(n))
-    # Fold fits start from the all-video weights: the optimum is the same, reached sooner.
-    start = full.raw_weights if isinstance(full, LinearFit) else None
-    cf = cross_fit(
-        lambda tr, te: judge(fit(tr, start), te), ya, folds=folds, repeats=repeats, seed=seed
-    )
+    # Fold fits start afresh: starting them from the all-video fit would let the
+    # held-out labels steer the fold's weights (when a fold is separable, L-BFGS
+    # stops at once) and inflate the honest estimate.
+    cf = cross_fit(lambda tr, te: judge(fit(tr), te), ya, folds=folds, repeats=repeats, seed=seed)
     weights: dict[str, float] | None = None
     temps: dict[str, float] | None = None
     notes: list[str] = []
