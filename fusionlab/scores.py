@@ -687,8 +687,10 @@ def align(
 ) -> tuple[list[ScoreSet], AlignReport]:
     """Align several score sets on their common ``video_ids``.
 
-    Rows are matched by video id, never by position. The order of the result
-    is that of the first set, restricted to the common ids.
+    Rows are matched by video id, never by position. The result is in the
+    canonical order of sorted video ids (restricted to the common ones), so
+    nothing computed from it depends on the files' row order or on the order
+    in which the files are given.
 
     Parameters
     ----------
@@ -719,17 +721,18 @@ def align(
             raise AlignmentError(
                 f"{s.path}: {s.n_classes} classes, but {first.path} has {first.n_classes}"
             )
-        if (
-            s.class_names is not None
-            and first.class_names is not None
-            and not np.array_equal(s.class_names, first.class_names)
-        ):
-            j = int(np.flatnonzero(s.class_names != first.class_names)[0])
+    named = [(s, s.class_names) for s in sets if s.class_names is not None]
+    for s, cn in named[1:]:
+        ref, ref_cn = named[0]
+        if not np.array_equal(cn, ref_cn):
+            j = int(np.flatnonzero(cn != ref_cn)[0])
             raise AlignmentError(
-                f"{s.path}: class {j} is named {str(s.class_names[j])!r}, but "
-                f"{str(first.class_names[j])!r} in {first.path}"
+                f"{s.path}: class {j} is named {str(cn[j])!r}, but "
+                f"{str(ref_cn[j])!r} in {ref.path}"
             )
-    common = first.video_ids
+    # Canonical order: sorted video ids, so that results (bootstrap resamples,
+    # cross-fitting folds) never depend on the files' row order or file order.
+    common = np.sort(first.video_ids)
     for s in sets[1:]:
         common = common[np.isin(common, s.video_ids)]
     if common.size == 0:

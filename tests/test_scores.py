@@ -156,3 +156,50 @@ def test_group_duplicate_stream_epoch(tmp_path: Path) -> None:
     f2 = write_raw(tmp_path / "b.npz", raw_arrays())
     with pytest.raises(AlignmentError, match="also given by"):
         fl.group([fl.load(f1), fl.load(f2)])
+
+
+def test_results_do_not_depend_on_row_or_file_order(tmp_path: Path) -> None:
+    """Found in review: bootstrap resamples and folds followed the first file's row order."""
+    from fusionlab.evaluate import EvaluateOptions, evaluate, format_results
+
+    rgb = raw_arrays(n=30, seed=1)
+    flow = raw_arrays(n=30, seed=2, stream="flow")
+    perm = np.random.default_rng(0).permutation(30)
+    flow_perm = {
+        k: (v[perm] if k in ("scores", "labels", "video_ids") else v) for k, v in flow.items()
+    }
+    a = [fl.load(write_raw(tmp_path / n, arr)) for n, arr in (("r.npz", rgb), ("f.npz", flow))]
+    b = [
+        fl.load(write_raw(tmp_path / n, arr)) for n, arr in (("fp.npz", flow_perm), ("r2.npz", rgb))
+    ]
+    opts = EvaluateOptions(bootstrap=200, repeats=2)
+    out = [
+        format_results(evaluate(fl.group(s), options=opts, progress=False), "json") for s in (a, b)
+    ]
+    assert out[0] == out[1]
+
+
+def test_class_names_checked_even_when_first_file_has_none() -> None:
+    plain = fl.scores.build(
+        np.full((1, 2), 0.5), [0], ["v"], kind="prob", stream="audio", path="x.npz"
+    )
+    a = fl.scores.build(
+        np.full((1, 2), 0.5),
+        [0],
+        ["v"],
+        kind="prob",
+        stream="rgb",
+        class_names=["run", "walk"],
+        path="a.npz",
+    )
+    b = fl.scores.build(
+        np.full((1, 2), 0.5),
+        [0],
+        ["v"],
+        kind="prob",
+        stream="flow",
+        class_names=["walk", "run"],
+        path="b.npz",
+    )
+    with pytest.raises(AlignmentError, match=r"b\.npz: class 0 is named 'walk'"):
+        fl.align([plain, a, b])
