@@ -79,6 +79,16 @@ def write_output(
         out.write(text)
         out.flush()
         return
-    if Path(path).is_dir():
+    p = Path(path)
+    if p.is_dir():
         raise UsageError(f"{os.fspath(path)}: is a directory, expected a file path")
+    if p.exists() and not p.is_file():
+        # A device, a named pipe or a link to one (/dev/stdout): write into it, never
+        # replace it with a regular file.
+        try:
+            with open(p, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise UsageError(f"{os.fspath(path)}: cannot write ({exc.strerror or exc})") from None
+        return
     atomic_write_text(path, text)

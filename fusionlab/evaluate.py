@@ -120,6 +120,8 @@ class EvaluateOptions:
             raise UsageError(f"confidence must lie in (0, 1), got {self.confidence}")
         if self.tuned not in ("auto", "always", "never"):
             raise UsageError(f"tuned must be auto, always or never, got {self.tuned!r}")
+        if not 0 <= self.seed < 2**32:
+            raise UsageError(f"seed must be in [0, 2**32), got {self.seed}")
         if self.folds < 2 or self.repeats < 1:
             raise UsageError(f"need folds >= 2 and repeats >= 1, got {self.folds}, {self.repeats}")
 
@@ -388,6 +390,15 @@ def evaluate(
     from tqdm.auto import tqdm
 
     opts = options or EvaluateOptions()
+    if opts.stream_weights != DEFAULT_STREAM_WEIGHTS:
+        for ev in evaluations:
+            for w in opts.stream_weights:
+                if len(w) != len(ev.streams):
+                    raise UsageError(
+                        f"evaluation {ev.name}: weights {':'.join(f'{v:g}' for v in w)} give "
+                        f"{len(w)} weights for {len(ev.streams)} streams "
+                        f"({', '.join(ev.streams)})"
+                    )
     all_specs = [(ev, build_specs(ev, opts)) for ev in evaluations]
     total = sum(len(s) for _, s in all_specs)
     records: list[dict[str, Any]] = []
@@ -426,14 +437,17 @@ def _tuned_rows(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Grid, learned rows and importance of ``ev`` (see :func:`fusionlab.search.summary_rows`).
 
-    Learned combiners do not depend on the domain (linear: logit, temperature:
-    prob), so they are fitted once, with the first domain.
+    Learned combiners are fitted once: learned-linear weights act on
+    log-probabilities, so they are fitted on the logit-domain components (mean
+    consensus of log-probabilities) and labelled logit; temperature fusion is a
+    probability-domain rule. Rows of a domain not asked for are dropped.
     """
     from . import importance, search
 
     rows: list[dict[str, Any]] = []
     imp: list[dict[str, Any]] = []
-    for i, d in enumerate(opts.domains):
+    learned_domain = "logit" if "logit" in opts.domains else opts.domains[0]
+    for d in opts.domains:
         rows += search.summary_rows(
             ev,
             domain=d,
@@ -442,7 +456,7 @@ def _tuned_rows(
             repeats=opts.repeats,
             seed=opts.seed,
             step=opts.grid_step,
-            learned=opts.learned and i == 0,
+            learned=opts.learned and d == learned_domain,
             bootstrap=opts.bootstrap,
             confidence=opts.confidence,
         )
@@ -786,13 +800,13 @@ def format_results(results: Results, fmt: Format = "table") -> str:
             lines = [f"### {ev.name}", "", describe(ev), ""]
             lines.append("| " + " | ".join(headers) + " |")
             lines.append("|" + "|".join("---:" if h[0] in "#tmh" else "---" for h in headers) + "|")
-            lines.extend("| " + " | ".join(r) + " |" for r in rows)
+            lines.extend(_md_row(r) for r in rows)
             for title, hdr, body in _extra_sections(results, ev.name):
                 lines += ["", f"**{title}**", "", "| " + " | ".join(hdr) + " |"]
                 lines.append(
                     "|" + "|".join("---" if j == 0 else "---:" for j in range(len(hdr))) + "|"
                 )
-                lines.extend("| " + " | ".join(r) + " |" for r in body)
+                lines.extend(_md_row(r) for r in body)
             chunks.append("\n".join(lines) + "\n")
         else:
             widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(headers)]
@@ -809,6 +823,11 @@ def format_results(results: Results, fmt: Format = "table") -> str:
                 lines.extend(_plain_row(r, w2) for r in body)
             chunks.append("\n".join(lines) + "\n")
     return "\n".join(chunks)
+
+
+def _md_row(cells: Sequence[str]) -> str:
+    """A Markdown table row; a ``|`` inside a cell is escaped."""
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
 
 def _plain_row(cells: Sequence[str], widths: Sequence[int]) -> str:
@@ -894,14 +913,42 @@ def to_records(results: Results) -> list[dict[str, Any]]:
     for kind in ("complementarity", "importance"):
         for ev_name, rows in results.extra.get(kind, {}).items():
             for row in rows:
-                out.append(
-                    {
-                        "evaluation": ev_name,
-                        **{k: _json_value(v) for k, v in row.items()},
-                        "level": kind,
-                    }
-                )
+                rec = {k: _json_value(v) for k, v in row.items()}
+                out.append({**_extra_row_keys(kind, ev_name, rec), **rec, "level": kind})
     return out
+
+
+def _extra_row_keys(kind: str, evaluation: str, rec: dict[str, Any]) -> dict[str, Any]:
+    """The keys every JSON row has, for a complementarity or importance row.
+
+    Importance rows: ``top1`` is the component's accuracy alone. Complementarity
+    rows have no accuracy of their own (``top1`` is null; see ``oracle``).
+    """
+    if kind == "importance":
+        comp = str(rec.get("component", ""))
+        stream = rec.get("stream") or comp.split("/")[0]
+        top1 = rec.get("alone_top1")
+        label = comp
+    else:
+        stream = None
+        top1 = None
+        label = f"{rec.get('a')} vs {rec.get('b')}"
+    return {
+        "evaluation": evaluation,
+        "streams": [stream] if stream else [rec.get("a"), rec.get("b")],
+        "epoch": None,
+        "consensus": "mean" if kind == "complementarity" else label,
+        "fusion": None,
+        "domain": rec.get("domain"),
+        "weights": None,
+        "top1": top1,
+        "top5": None,
+        "mean_class_acc": None,
+        "top1_ci": None,
+        "nll": None,
+        "ece": None,
+        "label": label,
+    }
 
 
 def _json_value(v: Any) -> Any:
@@ -929,7 +976,7 @@ def _csv_cell(v: Any) -> Any:
 def _rule_list(text: str) -> tuple[str, ...]:
     names = tuple(n.strip() for n in text.split(",") if n.strip())
     for n in names:
-        if n not in rules.RULES:
+        if n not in DEFAULT_RULES:
             raise argparse.ArgumentTypeError(
                 f"unknown rule {n!r} (known: {', '.join(DEFAULT_RULES)})"
             )
@@ -1027,6 +1074,16 @@ def run(args: argparse.Namespace) -> int:
     opts = options_from_args(args)
     results = evaluate_files(args.files, options=opts, progress=not args.quiet)
     if not args.quiet:
+        if len(results.evaluations) > 1:
+            print(
+                f"note: {len(results.evaluations)} evaluations (files are grouped by the "
+                "dataset, split and subset in their meta): "
+                + "; ".join(
+                    f"{ev.name} ({len(ev.sets)} file{'s' if len(ev.sets) > 1 else ''})"
+                    for ev in results.evaluations
+                ),
+                file=sys.stderr,
+            )
         for ev in results.evaluations:
             if ev.report.n_dropped:
                 print(

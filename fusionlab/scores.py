@@ -34,7 +34,7 @@ import json
 import os
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
@@ -351,6 +351,11 @@ def _from_arrays(arrays: Mapping[str, np.ndarray[Any, Any]], *, path: str | None
         raise ScoreFileError(path, f"'labels' must be integers, got dtype {labels.dtype}")
     if labels.shape != (n,):
         raise ScoreFileError(path, f"'labels' must have shape ({n},), got {labels.shape}")
+    if labels.dtype.kind == "u" and labels.size and int(labels.max()) >= c:
+        i = int(np.argmax(labels))
+        raise ScoreFileError(
+            path, f"label {int(labels[i])} of row {i} is out of range [0, {c}) (-1 = unknown)"
+        )
     labels = labels.astype(np.int64)
     bad = (labels < -1) | (labels >= c)
     if bad.any():
@@ -431,7 +436,8 @@ def _parse_meta(a: np.ndarray[Any, Any], path: str | None) -> dict[str, Any]:
         raise ScoreFileError(
             path, f"unknown meta format {meta.get('format')!r}, expected {FORMAT_NAME!r}"
         )
-    if meta.get("version") != FORMAT_VERSION:
+    version = meta.get("version")
+    if type(version) is not int or version != FORMAT_VERSION:
         raise ScoreFileError(
             path,
             f"unsupported format version {meta.get('version')!r}; this fusionlab reads version "
@@ -440,6 +446,8 @@ def _parse_meta(a: np.ndarray[Any, Any], path: str | None) -> dict[str, Any]:
     stream = meta.get("stream")
     if not isinstance(stream, str) or not stream.strip():
         raise ScoreFileError(path, "meta 'stream' must be a non-empty string")
+    if not stream.isprintable():
+        raise ScoreFileError(path, f"meta 'stream' must be printable text, got {stream!r}")
     if meta.get("kind") not in _KINDS:
         raise ScoreFileError(
             path, f"meta 'kind' must be one of {', '.join(_KINDS)}, got {meta.get('kind')!r}"
@@ -727,8 +735,7 @@ def align(
         if not np.array_equal(cn, ref_cn):
             j = int(np.flatnonzero(cn != ref_cn)[0])
             raise AlignmentError(
-                f"{s.path}: class {j} is named {str(cn[j])!r}, but "
-                f"{str(ref_cn[j])!r} in {ref.path}"
+                f"{s.path}: class {j} is named {str(cn[j])!r}, but {str(ref_cn[j])!r} in {ref.path}"
             )
     # Canonical order: sorted video ids, so that results (bootstrap resamples,
     # cross-fitting folds) never depend on the files' row order or file order.
@@ -781,6 +788,9 @@ class Evaluation:
     video_ids : ndarray of shape (n_videos,), str
     class_names : ndarray of shape (n_classes,), str, or None
     report : AlignReport
+    label : str or None
+        Set by :func:`group` when two keys would print the same name (split "1"
+        and split "split1"): the raw key then names the evaluation.
     """
 
     key: tuple[str | None, str | None, str | None]
@@ -789,9 +799,13 @@ class Evaluation:
     video_ids: npt.NDArray[np.str_]
     class_names: npt.NDArray[np.str_] | None
     report: AlignReport
+    label: str | None = None
 
     @property
     def name(self) -> str:
+        """``dataset/splitN/subset``; unique among the evaluations of one :func:`group`."""
+        if self.label is not None:
+            return self.label
         dataset, split, subset = self.key
         parts = [dataset or "scores"]
         if split is not None:
@@ -874,7 +888,20 @@ def group(sets: Sequence[ScoreSet], *, allow_partial: bool = False) -> list[Eval
                 report=report,
             )
         )
-    return out
+    counts: dict[str, int] = {}
+    for ev in out:
+        counts[ev.name] = counts.get(ev.name, 0) + 1
+    return [
+        ev
+        if counts[ev.name] == 1
+        else replace(
+            ev, label="/".join(f"{k}={v}" for k, v in zip(_KEY_NAMES, ev.key, strict=True))
+        )
+        for ev in out
+    ]
+
+
+_KEY_NAMES = ("dataset", "split", "subset")
 
 
 def resolve_paths(patterns: Sequence[str]) -> list[Path]:

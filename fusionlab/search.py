@@ -1700,7 +1700,9 @@ def grid_search(
 
     crv: Curve | None = None
     if curve and kc == 2:
-        if m_arr is None:
+        if fixed or bounds:
+            notes.append("no exact curve: it spans all weights, but --fixed/--bound restrict them")
+        elif m_arr is None:
             crv = two_component_curve(xa[:, 0], xa[:, 1], ya, domain=dom)
         else:
             notes.append("no exact curve: some components are missing for some videos")
@@ -1792,6 +1794,12 @@ def components(
     from . import rules
 
     dom = _check_domain(domain)
+    rule = rules.get_rule(consensus)
+    if not rule.symmetric:
+        raise UsageError(
+            f"consensus rule {consensus!r} needs fixed weights; choose one of "
+            + ", ".join(n for n, r in rules.RULES.items() if r.symmetric)
+        )
     ev = evaluation
     known = ev.labels >= 0
     if not known.any():
@@ -1986,6 +1994,12 @@ def run(args: argparse.Namespace) -> int:
     from ._io import write_output
     from .scores import group, load, resolve_paths
 
+    if not 0 <= args.seed < 2**32:
+        raise UsageError(f"--seed must be in [0, 2**32), got {args.seed}")
+    if args.jobs == 0 or args.jobs < -1:
+        raise UsageError(
+            f"--jobs must be a positive number of workers or -1 (all cores), got {args.jobs}"
+        )
     sets = [load(p) for p in resolve_paths(list(args.files))]
     evaluations = group(sets, allow_partial=bool(args.allow_partial))
     if args.folds not in (0, None) and args.folds < 2:

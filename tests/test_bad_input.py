@@ -239,3 +239,44 @@ def test_output_is_directory(
     rc = cli.main(["evaluate", str(f), "--output", str(tmp_path), "-q"])
     assert rc == 2
     assert "is a directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("replace", "message"),
+    [
+        ({"meta": "stream_newline"}, "printable"),
+        ({"meta": "version_true"}, "unsupported format version True"),
+        ({"labels": "uint64_huge"}, "out of range"),
+    ],
+)
+def test_more_bad_meta_and_labels(
+    replace: dict[str, str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in review: these once passed validation or wrapped around."""
+    a = raw_arrays()
+    kind = next(iter(replace.values()))
+    if kind == "stream_newline":
+        a["meta"] = _meta(stream="rgb\nflow")
+    elif kind == "version_true":
+        a["meta"] = _meta(version=True)
+    else:
+        a["labels"] = np.full(12, 2**64 - 1, dtype=np.uint64)
+    f = write_raw(tmp_path / "odd.npz", a)
+    assert cli.main(["evaluate", str(f), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "odd.npz" in err and len(err.strip().splitlines()) == 1
+
+
+def test_output_to_a_device_is_written_not_replaced(make_file: Any, tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    import os
+    import threading
+
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    assert cli.main(["evaluate", str(make_file()), "--format", "csv", "-o", str(fifo), "-q"]) == 0
+    reader.join(timeout=30)
+    assert got and got[0].startswith("evaluation,")
+    assert fifo.is_fifo()

@@ -333,6 +333,20 @@ def test_complementarity_and_importance_rows(
     files: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     rows = _json_all([*files, "--bootstrap", "0", "--repeats", "1"], capsys)
+    required = {
+        "evaluation",
+        "streams",
+        "consensus",
+        "fusion",
+        "domain",
+        "weights",
+        "top1",
+        "top5",
+        "mean_class_acc",
+        "top1_ci",
+        "n_videos",
+    }
+    assert all(required <= set(r) for r in rows)
     comp = [r for r in rows if r["level"] == "complementarity"]
     assert {r["domain"] for r in comp} == {"prob", "logit"}
     ev = group([__import__("fusionlab").load(f) for f in files])[0]
@@ -350,6 +364,7 @@ def test_complementarity_and_importance_rows(
     seg = next(r for r in imp if r["component"] == "flow/seg3" and r["domain"] == "logit")
     x = ev.sets[("flow", None)].log_probs()
     assert seg["alone_top1"] == pytest.approx((x[:, 2].argmax(1) == ev.labels).mean())
+    assert seg["top1"] == seg["alone_top1"] and seg["streams"] == ["flow"]
     # the text table shows both sections
     assert cli.main(["evaluate", *files, "--bootstrap", "0", "--repeats", "1", "-q"]) == 0
     out = capsys.readouterr().out

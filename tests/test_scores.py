@@ -203,3 +203,11 @@ def test_class_names_checked_even_when_first_file_has_none() -> None:
     )
     with pytest.raises(AlignmentError, match=r"b\.npz: class 0 is named 'walk'"):
         fl.align([plain, a, b])
+
+
+def test_colliding_evaluation_names_are_disambiguated(tmp_path: Path) -> None:
+    a = fl.load(write_raw(tmp_path / "a.npz", raw_arrays(split="1")))
+    b = fl.load(write_raw(tmp_path / "b.npz", raw_arrays(split="split1")))
+    names = [e.name for e in fl.group([a, b])]
+    assert names == ["dataset=toy/split=1/subset=test", "dataset=toy/split=split1/subset=test"]
+    assert fl.group([a])[0].name == "toy/split1/test"
