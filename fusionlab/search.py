@@ -182,12 +182,11 @@ def _count_compositions(m: int, lo: Sequence[int], hi: Sequence[int]) -> int:
     """Number of compositions of m with lo[i] <= n_i <= hi[i] (dynamic programming)."""
     ways = [1] + [0] * m  # ways[r]: compositions of r by the components seen so far
     for a, b in zip(lo, hi, strict=True):
-        new = [0] * (m + 1)
+        # new[t] = sum of ways[t - n] for a <= n <= b, from prefix sums (exact ints)
+        pref = [0] * (m + 2)
         for r in range(m + 1):
-            if ways[r]:
-                for n in range(a, min(b, m - r) + 1):
-                    new[r + n] += ways[r]
-        ways = new
+            pref[r + 1] = pref[r] + ways[r]
+        ways = [pref[t - a + 1] - pref[max(0, t - b)] if t >= a else 0 for t in range(m + 1)]
     return ways[m]
 
 
@@ -201,7 +200,8 @@ def _compositions(m: int, lo: Sequence[int], hi: Sequence[int]) -> IntArray:
             suffix[r] = np.array([[r]], dtype=np.int64)
     for i in range(k - 2, -1, -1):
         new: list[IntArray | None] = [None] * (m + 1)
-        for r in range(m + 1):
+        # The first component only ever completes the whole sum m.
+        for r in range(m + 1) if i > 0 else (m,):
             parts = []
             for n in range(lo[i], min(hi[i], r) + 1):
                 rest = suffix[r - n]
