@@ -406,12 +406,13 @@ def evaluate(
         total=total, delay=2.0, disable=not progress, file=sys.stderr, unit="row", leave=False
     ) as bar:
         extra: dict[str, Any] = {}
+        vals = val_partners(evaluations)
         for ev, specs in all_specs:
             rows, pairs = _evaluate_one(ev, specs, opts, bar.update)
             if pairs:
                 extra.setdefault("complementarity", {})[ev.name] = pairs
             if _wants_tuned(ev, opts):
-                tuned, importance = _tuned_rows(ev, opts)
+                tuned, importance = _tuned_rows(ev, opts, val=vals.get(id(ev)))
                 rows = _sorted_rows(rows + tuned)
                 extra.setdefault("importance", {})[ev.name] = importance
             records.extend(rows)
@@ -432,8 +433,26 @@ def _wants_tuned(ev: Evaluation, opts: EvaluateOptions) -> bool:
     return size <= TUNED_MAX_ELEMENTS
 
 
+def val_partners(evaluations: Sequence[Evaluation]) -> dict[int, Evaluation]:
+    """For each ``test`` evaluation, the ``val`` evaluation of the same dataset and split.
+
+    Keyed by ``id(test_evaluation)``; only pairs with the same streams. Tuned rows
+    of a test evaluation are then tuned on its val partner and scored on test.
+    """
+    by_key = {ev.key: ev for ev in evaluations}
+    out: dict[int, Evaluation] = {}
+    for ev in evaluations:
+        dataset, split, subset = ev.key
+        if subset != "test":
+            continue
+        partner = by_key.get((dataset, split, "val"))
+        if partner is not None and partner.streams == ev.streams:
+            out[id(ev)] = partner
+    return out
+
+
 def _tuned_rows(
-    ev: Evaluation, opts: EvaluateOptions
+    ev: Evaluation, opts: EvaluateOptions, *, val: Evaluation | None = None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Grid, learned rows and importance of ``ev`` (see :func:`fusionlab.search.summary_rows`).
 
@@ -459,6 +478,7 @@ def _tuned_rows(
             learned=opts.learned and d == learned_domain,
             bootstrap=opts.bootstrap,
             confidence=opts.confidence,
+            val=val,
         )
         imp += importance.summary(
             ev, domain=d, max_components=opts.max_components, learned=opts.learned

@@ -2006,11 +2006,34 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--folds must be 0 (none) or >= 2, got {args.folds}")
     fixed_s = _parse_assignments(args.fixed, "--fixed")
     bound_s = _parse_assignments(args.bound, "--bound")
+    from .evaluate import val_partners
+
+    partners = val_partners(evaluations)
+    used_as_val = {id(v) for v in partners.values()}
     results: list[GridResult] = []
     for ev in evaluations:
+        if id(ev) in used_as_val:
+            continue  # it tunes its test partner below
         comp = components(
             ev, over=args.over, domain=args.domain, consensus=args.consensus, stream=args.stream
         )
+        vpart = partners.get(id(ev))
+        vcomp = (
+            None
+            if vpart is None
+            else components(
+                vpart,
+                over=args.over,
+                domain=args.domain,
+                consensus=args.consensus,
+                stream=args.stream,
+            )
+        )
+        if vcomp is not None and vcomp.names != comp.names:
+            raise UsageError(
+                f"val subset {vpart.name if vpart else ''} has components {list(vcomp.names)}, "
+                f"but {ev.name} has {list(comp.names)}"
+            )
         fixed: dict[int | str, float] = {}
         for k, v in fixed_s.items():
             try:
@@ -2033,9 +2056,10 @@ def run(args: argparse.Namespace) -> int:
             step=args.step,
             fixed=fixed or None,
             bounds=bounds or None,
-            folds=args.folds or None,
+            folds=None if vcomp is not None else (args.folds or None),
             repeats=args.repeats,
             seed=args.seed,
+            val=None if vcomp is None else (vcomp.x, vcomp.y, vcomp.mask),
             n_jobs=args.jobs,
             backend=args.backend,
             scheduler=args.scheduler,
@@ -2144,8 +2168,13 @@ def summary_rows(
     stacking: bool = False,
     bootstrap: int = 1000,
     confidence: float = 0.95,
+    val: Evaluation | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of tuned results for the main table of ``python -m fusionlab.evaluate``.
+
+    With ``val`` (the ``val`` subset of the same dataset and split, with the same
+    streams), weights are tuned and combiners fitted on ``val`` and scored on
+    ``evaluation`` (``selection`` "val", std 0) instead of cross-fitted.
 
     For ``evaluation`` (an aligned :class:`~fusionlab.scores.Evaluation`):
 
@@ -2225,7 +2254,19 @@ def summary_rows(
             "spec": None,
         }
 
+    def val_of(comp: Components) -> tuple[Any, ...] | None:
+        if val is None:
+            return None
+        vc = components(val, over=comp.over, domain=dom)
+        if vc.names != comp.names:
+            raise UsageError(
+                f"val subset {val.name} has components {list(vc.names)}, but "
+                f"{evaluation.name} has {list(comp.names)}"
+            )
+        return (vc.x, vc.y, vc.mask)
+
     for comp in comps:
+        vcomp = val_of(comp)
         g = grid_search(
             comp.x,
             comp.y,
@@ -2233,10 +2274,11 @@ def summary_rows(
             domain=dom,
             component_names=comp.names,
             step=step,
-            folds=folds,
+            folds=None if vcomp is not None else folds,
             repeats=repeats,
             seed=seed,
             curve=False,
+            val=vcomp,
         )
         fused = _fused_at(comp, g.weights[g.best_index], dom)
         met = _row_metrics(fused, comp.y, dom, **kw)
@@ -2280,6 +2322,7 @@ def summary_rows(
                 folds=folds,
                 repeats=repeats,
                 seed=seed,
+                val=val_of(comp),
             )
             met = _row_metrics(res.oracle_scores, comp.y, res.domain, **kw)
             met.pop("correct")
@@ -2296,7 +2339,7 @@ def summary_rows(
                     "honest_top1": res.honest_top1,
                     "honest_top1_std": res.honest_top1_std,
                     "honest_top5": res.honest_top5,
-                    "selection": "cross-fit",
+                    "selection": "cross-fit" if val is None else "val",
                     "folds": folds,
                     "repeats": repeats,
                     "n_points": None,

@@ -369,3 +369,53 @@ def test_complementarity_and_importance_rows(
     assert cli.main(["evaluate", *files, "--bootstrap", "0", "--repeats", "1", "-q"]) == 0
     out = capsys.readouterr().out
     assert "Complementarity" in out and "Importance" in out
+
+
+def _write_subset(tmp_path: Path, subset: str, seed: int) -> list[str]:
+    out = []
+    sets = synth.make_scores(
+        n_videos=80,
+        n_classes=5,
+        n_segments=2,
+        seed=seed,
+        subset=subset,
+        streams={"rgb": (1.0, 0.6), "flow": (1.3, 0.5)},
+    )
+    for s in sets:
+        p = tmp_path / f"{subset}_{s.stream}.npz"
+        meta = {k: v for k, v in s.meta.items() if k not in ("stream", "kind")}
+        # distinct video ids per subset
+        ids = np.array([f"{subset}_{v}" for v in s.video_ids])
+        save(p, s.scores, s.labels, ids, kind=s.kind, stream=s.stream, **meta)
+        out.append(str(p))
+    return out
+
+
+def test_tuned_on_val_scored_on_test(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from fusionlab.search import components, grid_search
+
+    val = _write_subset(tmp_path, "val", 1)
+    test = _write_subset(tmp_path, "test", 2)
+    rows = _json([*val, *test, "--bootstrap", "0", "--domain", "logit"], capsys)
+    tuned = [r for r in rows if r["evaluation"] == "synthetic/split1/test" and r["level"] == "grid"]
+    assert tuned and all(r["selection"] == "val" and r["honest_top1_std"] == 0 for r in tuned)
+    # the val evaluation itself is cross-fitted as usual
+    assert all(
+        r["selection"] == "cross-fit"
+        for r in rows
+        if r["evaluation"] == "synthetic/split1/val" and r["level"] in ("grid", "learned")
+    )
+    # by hand: tune on val, score on test
+    evs = {e.key[2]: e for e in group([__import__("fusionlab").load(f) for f in val + test])}
+    cv = components(evs["val"], over="streams", domain="logit")
+    ct = components(evs["test"], over="streams", domain="logit")
+    g = grid_search(ct.x, ct.y, domain="logit", step=0.1, folds=None, val=(cv.x, cv.y))
+    row = next(r for r in tuned if r["over"] == "streams")
+    assert row["honest_top1"] == pytest.approx(g.honest_top1)
+    # the grid command does the same and reports one search
+    assert (
+        cli.main(["grid", *val, *test, "--step", "0.1", "--domain", "logit", "--format", "json"])
+        == 0
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["selection"] == "val" and doc["honest_top1"] == pytest.approx(g.honest_top1)
