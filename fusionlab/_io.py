@@ -28,6 +28,16 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str = "") -> Iterator[P
     file is removed and ``path`` is left untouched.
     """
     dest = Path(path)
+    if "\0" in os.fspath(path):
+        raise UsageError(f"{os.fspath(path)!r}: a file name cannot contain a NUL byte")
+    if dest.exists() and not dest.is_file() and not dest.is_dir():
+        # os.replace would replace a device (/dev/null) or a named pipe with a file
+        raise UsageError(f"{dest}: exists and is not a regular file; give a file path")
+    for parent in dest.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"{dest}: cannot write, {parent} is not a directory")
+            break
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=suffix + ".tmp", dir=dest.parent)

@@ -329,6 +329,9 @@ def _legacy_storage(blob: bytes, limits: _Limits) -> _Storage:
         if n != st.numel:
             _fail(f"torch storage {key!r} holds {n} elements, its record says {st.numel}")
         itemsize = 2 if st.stype.dtype == _BF16 else np.dtype(st.stype.dtype).itemsize
+        if n * itemsize > limits.max_bytes:
+            # also keeps the read size below sys.maxsize (read() would raise OverflowError)
+            _fail(f"torch storage {key!r} of {n} elements is over the size limit")
         raw = f.read(n * itemsize)
         if len(raw) != n * itemsize:
             _fail("torch storage payload is truncated")

@@ -55,12 +55,18 @@ exactly like any other:
       ``true_label``, ``y``; an integer (``-1`` or empty = unknown) or a
       class name;
     - segment (optional): ``segment``, ``segment_id``, ``seg``, ``clip``,
-      ``clip_id``, ``view``; integers, ordered per video (videos with fewer
-      rows get a ``segment_mask``);
+      ``clip_id``, ``view``; the segment *number*, which is the video's slot
+      on the segment axis (so segment 2 of one video lines up with segment 2
+      of every other video). Numbering starts at 0 or 1: the smallest number
+      in the file is taken as the first segment (a file whose numbers start
+      anywhere else is refused), recorded as ``meta["segment_base"]``. The
+      number of segments is the largest segment index + 1 over the file;
+      a video's missing segments are False in ``segment_mask`` (and hold 0).
+      A (video, segment) pair given twice is an error;
     - every other column is a class score, in class order; its header is the
       class name. Headers ``0``, ``1``, ... or ``score_0``, ``class_1``, ...
-      (``score``/``class``/``prob``/``logit`` and a 0-based class number) mean
-      "class number" rather than a name. With ``--class-index`` the score
+      (``score``/``class``/``prob``/``logit`` and a 0-based class number in
+      ASCII digits) mean "class number" rather than a name. With ``--class-index`` the score
       columns are matched to the index by name and reordered.
 
     The file must be UTF-8 (a BOM is allowed), comma-separated (tab-separated
@@ -87,7 +93,9 @@ trainlists, MMAction2 video lists) or ``path num_frames label`` (TSN and
 MMAction2 rawframe lists). Numeric labels are 0-based unless ``label_base=1``
 (``--label-base 1``, UCF101 trainlists). A class index has either
 ``number name`` lines (``classInd.txt``; numbering from 0 or 1, detected) or one
-name per line (MMAction2 / Kinetics label maps).
+name per line (MMAction2 / Kinetics label maps). Numbers everywhere (labels,
+class and segment numbers) are ASCII digits ``0-9`` with an optional sign;
+other Unicode digits (``²``, ``٣``) are not numbers.
 
 Pickles
 -------
@@ -101,7 +109,10 @@ the import with an error naming the refused global. ``np.load(...,
 allow_pickle=True)`` and ``pickle.load`` are never used.
 
 Every input file must be at most ``max_bytes`` bytes (default 2 GiB,
-``--max-bytes``); every error is a :class:`~fusionlab.errors.ScoreFileError` or
+``--max-bytes``), and so must the score array a CSV with sparse segment
+numbers expands to. The output must be a file path: ``-`` (standard output)
+is refused, as is an existing path that is not a regular file. Every error is
+a :class:`~fusionlab.errors.ScoreFileError` or
 :class:`~fusionlab.errors.UsageError` with a one-line, printable message, and
 nothing is written when the import fails.
 """
@@ -169,8 +180,11 @@ _DECODE_ERRORS: tuple[type[Exception], ...] = (Exception,)
 _CSV_ID = ("video_id", "video", "video_name", "id", "name", "vid", "filename", "path")
 _CSV_LABEL = ("label", "gt_label", "target", "class_id", "true_label", "y")
 _CSV_SEGMENT = ("segment", "segment_id", "seg", "clip", "clip_id", "view")
-_POSITIONAL = re.compile(r"^(?:(?:score|class|prob|logit)_?)?(\d+)$", re.IGNORECASE)
-_UCF_NAME = re.compile(r"^(?:v_)?(.+)_g\d+_c\d+$", re.IGNORECASE)
+_POSITIONAL = re.compile(r"(?:(?:score|class|prob|logit)_?)?([0-9]+)", re.IGNORECASE)
+_UCF_NAME = re.compile(r"^(?:v_)?(.+)_g[0-9]+_c[0-9]+$", re.IGNORECASE)
+_INT_TOKEN = re.compile(r"[+-]?[0-9]+")
+_DIGITS = re.compile(r"[0-9]+")
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -206,13 +220,54 @@ def _err(path: PathArg, problem: str) -> NoReturn:
     raise ScoreFileError(_shown(path), problem)
 
 
-def _q(value: object) -> str:
-    """A quoted, printable rendering of a value from the input."""
-    return _printable(repr(value))
+def _q(value: object, *, limit: int = 300) -> str:
+    """A quoted, printable rendering of a value from the input (at most ``limit`` characters).
+
+    Never raises: ``repr`` of a huge int (over Python's 4300-digit limit) does, and a
+    pickle can hold one.
+    """
+    try:
+        text = repr(value)
+    except Exception:  # ValueError for huge ints; any repr failure alike
+        return f"<{_printable(type(value).__name__)}>"
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return _printable(text)
+
+
+def _safe_str(value: object) -> str:
+    """``str(value)``, or its type name where that raises (a huge int)."""
+    try:
+        return str(value)
+    except Exception:  # see _q
+        return f"<{type(value).__name__}>"
+
+
+def _numtext(token: str) -> str:
+    """An integer token as written, shortened when long (for messages)."""
+    return token if len(token) <= 40 else f"{token[:20]}...({len(token)} digits)"
+
+
+def _parse_int(token: str) -> int | None:
+    """The integer an ASCII ``[+-]digits`` token spells, else None.
+
+    Other Unicode digits (``"²"``, ``"٣"``) are not accepted. A value outside int64 is
+    clamped to ``-2**63`` or ``2**63``, which every caller's range check refuses, so
+    no huge int is built (``int()`` itself refuses over 4300 digits).
+    """
+    if _INT_TOKEN.fullmatch(token) is None:
+        return None
+    sign = -1 if token[0] == "-" else 1
+    digits = token.lstrip("+-").lstrip("0") or "0"
+    if len(digits) > 19:
+        return sign * 2**63
+    return sign * min(int(digits), 2**63)
 
 
 def _read_bytes(path: PathArg, *, max_bytes: int, what: str = "file") -> bytes:
     p = _fspath(path)
+    if "\0" in p:
+        _err(p, f"the {what} name holds a NUL byte")
     try:
         st = os.stat(p)
     except FileNotFoundError:
@@ -228,7 +283,19 @@ def _read_bytes(path: PathArg, *, max_bytes: int, what: str = "file") -> bytes:
         )
     try:
         with open(p, "rb") as fh:
-            data = fh.read(max_bytes + 1)
+            # read(n) allocates n bytes first: size it from the file, not from max_bytes
+            # (which may be huge), and read on in chunks only for a file that is longer
+            # than stat said (it grew, or it is a pipe or /proc file).
+            data = fh.read(min(max_bytes, st.st_size) + 1)
+            if len(data) > st.st_size:
+                parts, total = [data], len(data)
+                while total <= max_bytes:
+                    chunk = fh.read(min(1 << 24, max_bytes + 1 - total))
+                    if not chunk:
+                        break
+                    parts.append(chunk)
+                    total += len(chunk)
+                data = b"".join(parts)
     except OSError as exc:
         _err(p, f"cannot read the {what} ({exc.strerror or exc})")
     if len(data) > max_bytes:
@@ -416,23 +483,30 @@ def read_class_index(path: PathArg, *, max_bytes: int = DEFAULT_MAX_BYTES) -> li
     lines = [(i, ln.strip()) for i, ln in enumerate(text.splitlines(), 1) if ln.strip()]
     if not lines:
         _err(path, "holds no class names")
-    numbered = all(
-        ln.split(maxsplit=1)[0].isdigit() and len(ln.split(maxsplit=1)) == 2 for _, ln in lines
-    )
+    split = [(i, ln.split(maxsplit=1)) for i, ln in lines]
+    numbered = all(len(p) == 2 and _DIGITS.fullmatch(p[0]) for _, p in split)
+    if not numbered and all(len(p) == 2 and p[0].isnumeric() for _, p in split):
+        # Every line starts with a number, but not all in ASCII digits ("² cat"): a
+        # classInd.txt with a typo, not a label map whose names all start with numbers.
+        i, p = next((i, p) for i, p in split if not _DIGITS.fullmatch(p[0]))
+        _err(
+            path,
+            f"line {i}: class number {_q(p[0])} is not a plain integer (expected ASCII digits "
+            "0-9 in 'number name' lines)",
+        )
     names: list[str]
     if numbered:
-        pairs = [
-            (int(ln.split(maxsplit=1)[0]), ln.split(maxsplit=1)[1].strip(), i) for i, ln in lines
-        ]
-        numbers = sorted(n for n, _, _ in pairs)
+        pairs = [(_parse_int(p[0]) or 0, p[1].strip()) for _, p in split]
+        numbers = sorted(n for n, _ in pairs)
         base = numbers[0]
         if base not in (0, 1) or numbers != list(range(base, base + len(numbers))):
+            shown = ", ".join(_safe_str(n) for n in numbers[:5])
             _err(
                 path,
-                f"class numbers must run from 0 or 1 without gaps or repeats, got {numbers[:5]}...",
+                f"class numbers must run from 0 or 1 without gaps or repeats, got {shown}...",
             )
         names = [""] * len(pairs)
-        for n, name, _ in pairs:
+        for n, name in pairs:
             names[n - base] = name
     else:
         names = [ln for _, ln in lines]
@@ -499,18 +573,23 @@ def read_split_list(
             if len(parts) == 3 and not _is_int(parts[1]):
                 _err(path, f"line {lineno}: number of frames {_q(parts[1])} is not an integer")
             token = parts[-1]
-            if _is_int(token):
-                label = int(token) - label_base
+            number = _parse_int(token)
+            if number is not None:
+                label = number - label_base
                 if label < 0:
                     _err(
                         path,
-                        f"line {lineno}: label {token} is below the label base {label_base}",
+                        f"line {lineno}: label {_numtext(token)} is below the label base "
+                        f"{label_base}",
                     )
                 if index and label >= len(index):
                     _err(
                         path,
-                        f"line {lineno}: label {token} is out of range for {len(index)} classes",
+                        f"line {lineno}: label {_numtext(token)} is out of range for {len(index)} "
+                        "classes",
                     )
+                if label > _INT64_MAX:
+                    _err(path, f"line {lineno}: label {_numtext(token)} is out of range")
             elif token in index:
                 label = index[token]
             else:
@@ -531,7 +610,7 @@ def read_split_list(
 
 
 def _is_int(token: str) -> bool:
-    return re.fullmatch(r"[+-]?\d+", token) is not None
+    return _parse_int(token) is not None
 
 
 class _Matcher:
@@ -601,24 +680,41 @@ def _float_array(obj: Any, what: str, path: PathArg) -> FloatArray:
         isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
         for v in obj
     ):
-        arr = np.asarray(obj, dtype=np.float64)
+        try:
+            arr = np.asarray(obj, dtype=np.float64)
+        except OverflowError:  # a Python int beyond float64 (10**400)
+            _err(path, f"{what} holds an integer too large for a float64 score")
     else:
-        _err(path, f"{what} is a {type(obj).__name__}, expected an array of class scores")
+        _err(
+            path,
+            f"{what} is a {_printable(type(obj).__name__)}, expected an array of class scores",
+        )
     if arr.dtype.kind not in "fiu" or arr.dtype.kind == "b":
         _err(path, f"{what} has dtype {arr.dtype}, expected numbers")
     if arr.dtype.kind != "f" or arr.dtype.type not in (np.float16, np.float32, np.float64):
-        arr = arr.astype(np.float64)
+        # e.g. float128 beyond float64 becomes inf (reported by validation), without the
+        # RuntimeWarning that would add a second line on stderr
+        with np.errstate(all="ignore"):
+            arr = arr.astype(np.float64)
     return np.asarray(arr)
 
 
 def _int_label(obj: Any, what: str, path: PathArg) -> int:
-    """A label from a payload: int, integer numpy scalar, or 0-d / 1-element array."""
+    """A label from a payload: int, integer numpy scalar, or 0-d / 1-element array.
+
+    The value must fit int64 (its range against the classes is checked on save).
+    """
+    value: int | None = None
     if isinstance(obj, np.ndarray) and obj.size == 1 and obj.dtype.kind in "iu":
-        return int(obj.reshape(-1)[0])
-    if isinstance(obj, (int, np.integer)) and not isinstance(obj, (bool, np.bool_)):
-        return int(obj)
-    if isinstance(obj, float) and obj.is_integer():
-        return int(obj)
+        value = int(obj.reshape(-1)[0])
+    elif isinstance(obj, (int, np.integer)) and not isinstance(obj, (bool, np.bool_)):
+        value = int(obj)
+    elif isinstance(obj, float) and obj.is_integer():
+        value = int(obj)
+    if value is not None:
+        if _INT64_MIN <= value <= _INT64_MAX:
+            return value
+        _err(path, f"{what} is an integer out of range (beyond int64), expected a class label")
     _err(
         path,
         f"{what} is {_q(obj) if isinstance(obj, (str, float)) else type(obj).__name__}, "
@@ -842,6 +938,10 @@ def read_tsn(
                 f"'labels' must be {n} integers (one per row of 'scores'), got "
                 f"{fl.dtype} {fl.shape}",
             )
+        if fl.dtype.kind == "u" and n and int(fl.max()) > _INT64_MAX:
+            # astype(int64) would wrap 2**64-1 around to -1 ("unknown") silently
+            k = int(np.argmax(fl > _INT64_MAX))
+            _err(path, f"'labels'[{k}] is {int(fl[k])}, out of range (beyond int64)")
         labels = fl.astype(np.int64)
         if row_labels is not None:
             bad = np.flatnonzero(row_labels != labels)
@@ -1014,7 +1114,7 @@ def read_mmaction2(
                 _err(
                     path,
                     f"sample {i} has no 'pred_score' (keys: "
-                    f"{_printable(', '.join(sorted(map(str, item)))[:120])})",
+                    f"{_printable(', '.join(sorted(map(_safe_str, item)))[:120])})",
                 )
             if isinstance(score, dict):
                 _err(path, f"sample {i}: 'pred_score' is a dict (multi-head model); not supported")
@@ -1206,7 +1306,17 @@ def read_csv(
     Returns
     -------
     RawScores
-        ``scores`` of shape (n_videos, n_segments, n_classes), float64.
+        ``scores`` of shape (n_videos, n_segments, n_classes), float64. With a
+        segment column, a row's segment number (minus the detected base, 0 or 1,
+        recorded as ``meta["segment_base"]``) is its slot on the segment axis;
+        ``segment_mask`` is False in the slots a video has no row for.
+
+    Raises
+    ------
+    ScoreFileError
+        Among others: a (video, segment) pair given twice (naming the row), a
+        smallest segment number other than 0 or 1, or segment numbers so sparse
+        that the score array would exceed ``max_bytes``.
     """
     _check_max_bytes(max_bytes)
     names_idx = (
@@ -1249,15 +1359,16 @@ def read_csv(
 
     # Class of each score column: by number ("0", "score_1") or by name.
     headers = [header[i] for i in score_cols]
-    positional = [_POSITIONAL.match(h) for h in headers]
+    positional = [_POSITIONAL.fullmatch(h) for h in headers]
     class_names: list[str] | None
     if all(positional):
-        numbers = [int(m.group(1)) for m in positional if m]
+        numbers = [_parse_int(m.group(1)) or 0 for m in positional if m]
         if sorted(numbers) != list(range(len(numbers))):
+            tokens = sorted((m.group(1) for m in positional if m), key=lambda t: _parse_int(t) or 0)
+            shown = ", ".join(_numtext(t.lstrip("0") or "0") for t in tokens[:6])
             _err(
                 path,
-                f"score columns are numbered {sorted(numbers)[:6]}..., expected 0 to "
-                f"{len(numbers) - 1}",
+                f"score columns are numbered [{shown}]..., expected 0 to {len(numbers) - 1}",
             )
         col_class = numbers
         class_names = names_idx
@@ -1340,13 +1451,14 @@ def read_csv(
             cell = _cell(v)
             if cell == "" or cell == "-1":
                 continue
-            if _is_int(cell):
-                lab = int(cell) - label_base
+            number = _parse_int(cell)
+            if number is not None:
+                lab = number - label_base
                 if lab < 0 or lab >= len(col_class):
                     _err(
                         path,
-                        f"row {r + 2}: label {cell} is out of range for {len(col_class)} "
-                        f"classes (label base {label_base})",
+                        f"row {r + 2}: label {_numtext(cell)} is out of range for "
+                        f"{len(col_class)} classes (label base {label_base})",
                     )
                 row_labels[r] = lab
             elif cell in lookup:
@@ -1356,14 +1468,15 @@ def read_csv(
                     path,
                     f"row {r + 2}: label {_q(cell)} is neither an integer nor a known class name",
                 )
-    seg_values: list[int] | None = None
+    seg_numbers: list[int] | None = None
     if seg_col is not None:
-        seg_values = []
+        seg_numbers = []
         for r, v in enumerate(df[seg_col].tolist()):
             cell = _cell(v)
-            if not _is_int(cell):
+            number = _parse_int(cell)
+            if number is None:
                 _err(path, f"row {r + 2}: segment {_q(cell)} is not an integer")
-            seg_values.append(int(cell))
+            seg_numbers.append(number)
 
     # Group rows into videos (order of first appearance).
     ids = [normalize_video_id(v) for v in raw_ids]
@@ -1372,28 +1485,65 @@ def read_csv(
         if not vid:
             _err(path, f"row {r + 2}: empty video id")
         groups.setdefault(vid, []).append(r)
-    per_video: list[FloatArray] = []
-    labels: list[int] = []
-    video_names: list[str] = []
-    for vid, rows in groups.items():
-        if seg_values is None:
+    n_videos, n_classes = len(groups), len(col_class)
+
+    # The slot of every row on the segment axis: its segment number minus the base.
+    meta: dict[str, Any] | None = None
+    if seg_numbers is None:
+        for vid, rows in groups.items():
             if len(rows) > 1:
                 _err(
                     path,
                     f"video id {_q(vid)} appears in rows {rows[0] + 2} and {rows[1] + 2}; add a "
                     f"segment column ({', '.join(_CSV_SEGMENT)}) for one row per segment",
                 )
-        else:
-            segs = [seg_values[r] for r in rows]
-            if len(set(segs)) != len(segs):
-                s = next(x for i, x in enumerate(segs) if x in segs[:i])
-                _err(path, f"video id {_q(vid)} has segment {s} twice")
-            rows = [r for _, r in sorted(zip(segs, rows, strict=True))]
+        slots = [0] * len(df)
+        n_segments = 1
+    else:
+        base = min(seg_numbers)
+        if base not in (0, 1):
+            r = seg_numbers.index(base)
+            _err(
+                path,
+                f"row {r + 2}: segment {_numtext(_cell(df[seg_col].iloc[r]))} is the smallest "
+                "segment number; segments are numbered from 0 or 1",
+            )
+        slots = [n - base for n in seg_numbers]
+        n_segments = max(slots) + 1
+        n_bytes = n_videos * n_segments * n_classes * 8
+        if n_bytes > max_bytes:
+            r = slots.index(n_segments - 1)
+            _err(
+                path,
+                f"row {r + 2}: segment {_numtext(_cell(df[seg_col].iloc[r]))} makes "
+                f"{n_segments} segments per video, and {n_videos} videos x {n_segments} "
+                f"segments x {n_classes} classes of float64 is {n_bytes} bytes, over the limit "
+                f"of {max_bytes} bytes (max_bytes, --max-bytes)",
+            )
+        meta = {"segment_base": base}
+
+    scores = np.zeros((n_videos, n_segments, n_classes), dtype=np.float64)
+    mask = np.zeros((n_videos, n_segments), dtype=bool)
+    labels: list[int] = []
+    video_names: list[str] = []
+    for k, (vid, rows) in enumerate(groups.items()):
+        first: dict[int, int] = {}
+        for r in rows:
+            slot = slots[r]
+            if slot in first:
+                _err(
+                    path,
+                    f"row {r + 2}: video id {_q(vid)} segment "
+                    f"{_numtext(_cell(df[seg_col].iloc[r]))} appears again (first in row "
+                    f"{first[slot] + 2}); each (video, segment) pair must be given once",
+                )
+            first[slot] = r
+            scores[k, slot] = scores_by_class[r]
+            mask[k, slot] = True
         labs = {int(row_labels[r]) for r in rows} - {-1}
         if len(labs) > 1:
             _err(path, f"video id {_q(vid)} has different labels in its rows: {sorted(labs)}")
         labels.append(labs.pop() if labs else -1)
-        per_video.append(scores_by_class[rows])
         video_names.append(raw_ids[rows[0]])
 
     label_arr = np.asarray(labels, dtype=np.int64)
@@ -1415,10 +1565,17 @@ def read_csv(
             )
         label_arr = np.where(label_arr >= 0, label_arr, list_labels)
         order = np.argsort(pos, kind="stable")
-        per_video = [per_video[int(k)] for k in order]
-        label_arr = label_arr[order]
+        scores, mask, label_arr = scores[order], mask[order], label_arr[order]
         out_ids = [entries[int(pos[int(k)])].video_id for k in order]
-    return _finish(path, per_video, label_arr, out_ids, class_names)
+    return RawScores(
+        scores=scores,
+        labels=label_arr,
+        video_ids=np.asarray(out_ids, dtype=str),
+        class_names=None if class_names is None else np.asarray(class_names, dtype=str),
+        segment_mask=None if mask.all() else mask,
+        kind=None,
+        meta=meta,
+    )
 
 
 def _cell(v: Any) -> str:
@@ -1569,6 +1726,36 @@ def import_scores(
         raise UsageError(_printable(str(exc))) from None
 
 
+def _check_output_path(out_path: str) -> None:
+    """Refuse an output path that :func:`fusionlab.scores.save` cannot (or must not) write."""
+    shown = _printable(out_path)
+    if out_path == "-":
+        raise UsageError(
+            "-o -: a score file (.npz) cannot be written to standard output; give a file path"
+        )
+    if not out_path:
+        raise UsageError("the output path is empty; give the .npz file to write")
+    if "\0" in out_path:
+        raise UsageError(f"{shown}: the output path holds a NUL byte")
+    if os.path.isdir(out_path):
+        raise UsageError(f"{shown}: is a directory, expected the output .npz path")
+    if os.path.exists(out_path) and not os.path.isfile(out_path):
+        # the atomic rename would replace a device, pipe or socket (e.g. /dev/null) by a file
+        raise UsageError(
+            f"{shown}: exists and is not a regular file (a device, pipe or socket); "
+            "refusing to replace it"
+        )
+    # The nearest existing folder above it must be a folder (the missing ones are created).
+    parent = os.path.dirname(out_path)
+    while parent and not os.path.exists(parent):
+        up = os.path.dirname(parent)
+        if up == parent:
+            break
+        parent = up
+    if parent and os.path.exists(parent) and not os.path.isdir(parent):
+        raise UsageError(f"{shown}: cannot write, {_printable(parent)} is not a directory")
+
+
 def _import_scores(
     input: PathArg,
     *,
@@ -1603,8 +1790,7 @@ def _import_scores(
         raise UsageError("stream must be a non-empty string (--stream rgb, --stream flow, ...)")
     _check_max_bytes(max_bytes)
     out_path = _fspath(out)
-    if os.path.isdir(out_path):
-        raise UsageError(f"{_printable(out_path)}: is a directory, expected the output .npz path")
+    _check_output_path(out_path)
     if source == "tsn" and split_list is None:
         raise UsageError(
             "--from tsn needs --split-list: TSN score files hold no video names "

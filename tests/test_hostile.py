@@ -404,6 +404,8 @@ MM_LIST = "".join(f"{v} {lab}\n" for v, lab in zip(VIDEOS, LABELS, strict=True))
 TSN_LIST = "".join(f"/frames/{i} 150 {lab}\n" for i, lab in zip(IDS, LABELS, strict=True))
 NON_UTF8 = os.fsdecode(b"scores\xff\xfe.csv")
 ESC_ID = "v_\x1b[31mred"
+HUGE = "9" * 5000  # int() refuses more than 4300 digits
+SEG_HEADER = "video_id,segment,a,b"
 
 IMPORT_CASES: dict[str, Case] = {
     "tsn-needs-allow-pickle": Case(
@@ -725,6 +727,140 @@ IMPORT_CASES: dict[str, Case] = {
     ),
     "non-utf8-name-missing": Case(
         _imp(NON_UTF8, "twostream", "--allow-pickle"), "scores\\xff\\xfe.csv", ("no such",)
+    ),
+    # numbers from untrusted input: Unicode digits, beyond int64 / float64 / int()'s 4300 digits
+    "class-index-superscript-number": Case(  # "²".isdigit() is True, int("²") raises
+        _imp("s.csv", "csv", "--class-index", "c.txt"),
+        "c.txt",
+        ("line 1", "class number '\u00b2'", "ASCII digits"),
+        files={"s.csv": "video_id,cat,dog\na,0.5,0.5\n", "c.txt": "\u00b2 cat\n3 dog\n"},
+    ),
+    "class-index-huge-number": Case(
+        _imp("s.csv", "csv", "--class-index", "c.txt"),
+        "c.txt",
+        ("class numbers must run from 0 or 1",),
+        files={"s.csv": "video_id,a,b\nv,0.5,0.5\n", "c.txt": f"1 a\n{HUGE} b\n"},
+    ),
+    "twostream-int-beyond-float64": Case(
+        _imp("p.pkl", "twostream", "--allow-pickle"),
+        "p.pkl",
+        ("'a_g01_c01'", "integer too large for a float64"),
+        files={"p.pkl": pickle.dumps({"a_g01_c01": [10**400, 1], "b_g01_c01": [0.5, 0.5]})},
+    ),
+    "twostream-huge-int-key": Case(  # repr() of the key would raise ValueError
+        _imp("p.pkl", "twostream", "--allow-pickle"),
+        "p.pkl",
+        ("key <int> is not a video name",),
+        files={"p.pkl": pickle.dumps({10**5000: [0.5, 0.5]}, protocol=2)},
+    ),
+    "mmaction2-uint64-gt-label": Case(
+        _imp("r.pkl", "mmaction2", "--allow-pickle", "--split-list", "l.txt"),
+        "r.pkl",
+        ("'gt_label' of sample 0", "out of range"),
+        files={
+            "r.pkl": pickle.dumps(
+                [{"pred_score": np.ones(C) / C, "gt_label": np.array([2**64 - 1], np.uint64)}] * N
+            ),
+            "l.txt": MM_LIST,
+        },
+    ),
+    "mmaction2-huge-int-key": Case(
+        _imp("r.pkl", "mmaction2", "--allow-pickle", "--split-list", "l.txt"),
+        "r.pkl",
+        ("no 'pred_score'", "<int>"),
+        files={"r.pkl": pickle.dumps([{10**5000: 1}] * N, protocol=2), "l.txt": MM_LIST},
+    ),
+    "tsn-uint64-labels": Case(  # astype(int64) would turn 2**64-1 into -1 ("unknown")
+        _imp("tsn.npz", "tsn", "--split-list", "l.txt"),
+        "tsn.npz",
+        ("'labels'[4]", "out of range"),
+        files={
+            "tsn.npz": {
+                "scores": RNG_LOGITS,
+                "labels": np.asarray([*LABELS[:4], 2**64 - 1], dtype=np.uint64),
+            },
+            "l.txt": TSN_LIST,
+        },
+    ),
+    "split-list-huge-label": Case(
+        _imp("r.pkl", "mmaction2", "--allow-pickle", "--split-list", "l.txt"),
+        "l.txt",
+        ("line 1", "out of range"),
+        files={"r.pkl": pickle.dumps([np.zeros(C)]), "l.txt": "a/b.avi 99999999999999999999\n"},
+    ),
+    "csv-unicode-digit-label": Case(  # int("\u0663") == 3: must not be taken as a label
+        _imp("s.csv", "csv"),
+        "s.csv",
+        ("row 2", "neither an integer nor a known class name"),
+        files={"s.csv": _csv(CSV_HEADER, ["a,\u0663,0.1,0.2,0.3,0.4"])},
+    ),
+    "csv-huge-label": Case(
+        _imp("s.csv", "csv"),
+        "s.csv",
+        ("row 2", "(5000 digits) is out of range"),
+        files={"s.csv": _csv(CSV_HEADER, [f"a,{HUGE},0.1,0.2,0.3,0.4"])},
+    ),
+    "csv-huge-positional-header": Case(
+        _imp("s.csv", "csv"),
+        "s.csv",
+        ("score columns are numbered",),
+        files={"s.csv": _csv(f"video_id,score_0,score_{HUGE}", ["a,0.5,0.5"])},
+    ),
+    # CSV segment numbers are slots
+    "csv-duplicate-segment": Case(
+        _imp("s.csv", "csv"),
+        "s.csv",
+        ("row 4", "'a' segment 1 appears again", "first in row 3"),
+        files={"s.csv": _csv(SEG_HEADER, ["a,0,0.5,0.5", "a,1,0.5,0.5", "a,1,0.4,0.6"])},
+    ),
+    "csv-duplicate-segment-same-id": Case(  # two spellings of one video id
+        _imp("s.csv", "csv"),
+        "s.csv",
+        ("row 3", "segment 0 appears again", "first in row 2"),
+        files={"s.csv": _csv(SEG_HEADER, ["x/a.avi,0,0.5,0.5", "a,0,0.5,0.5"])},
+    ),
+    "csv-segment-base": Case(
+        _imp("s.csv", "csv"),
+        "s.csv",
+        ("row 3", "segment 2 is the smallest", "from 0 or 1"),
+        files={"s.csv": _csv(SEG_HEADER, ["a,3,0.5,0.5", "a,2,0.5,0.5"])},
+    ),
+    "csv-negative-segment": Case(
+        _imp("s.csv", "csv"),
+        "s.csv",
+        ("row 3", "segment -1", "from 0 or 1"),
+        files={"s.csv": _csv(SEG_HEADER, ["a,0,0.5,0.5", "a,-1,0.5,0.5"])},
+    ),
+    "csv-unicode-digit-segment": Case(
+        _imp("s.csv", "csv"),
+        "s.csv",
+        ("row 2", "segment '\u0661' is not an integer"),
+        files={"s.csv": _csv(SEG_HEADER, ["a,\u0661,0.5,0.5"])},
+    ),
+    "csv-sparse-segment-over-limit": Case(
+        _imp("s.csv", "csv"),
+        "s.csv",
+        ("row 3", "segment 1000000000000 makes", "over the limit"),
+        files={"s.csv": _csv(SEG_HEADER, ["a,0,0.5,0.5", "a,1000000000000,0.5,0.5"])},
+    ),
+    "csv-huge-segment": Case(
+        _imp("s.csv", "csv"),
+        "s.csv",
+        ("row 3", "(5000 digits) makes", "over the limit"),
+        files={"s.csv": _csv(SEG_HEADER, ["a,0,0.5,0.5", f"a,{HUGE},0.5,0.5"])},
+    ),
+    # the output path
+    "output-stdout": Case(
+        ["import", "--from", "csv", "s.csv", "-o", "-", "--stream", "rgb"],
+        "-o -",
+        ("cannot be written to standard output",),
+        files={"s.csv": _csv(CSV_HEADER, _csv_rows())},
+    ),
+    "output-below-a-file": Case(
+        ["import", "--from", "csv", "s.csv", "-o", "s.csv/x.npz", "--stream", "rgb"],
+        "s.csv/x.npz",
+        ("s.csv is not a directory",),
+        files={"s.csv": _csv(CSV_HEADER, _csv_rows())},
     ),
 }
 

@@ -10,6 +10,7 @@ import pickle
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -189,11 +190,14 @@ def torch_like(
     offset: int = 0,
     size: tuple[int, ...] | None = None,
     stride: tuple[int, ...] | None = None,
+    declared: int | None = None,
 ) -> Reduce:
     """A torch CPU tensor as torch's pickling writes it (protocol 2 via mmengine.dump):
     _rebuild_tensor_v2(_load_from_bytes(<legacy torch.save of the storage>), offset,
-    size, stride, requires_grad, OrderedDict())."""
+    size, stride, requires_grad, OrderedDict()). ``declared``: element count written in
+    the storage record and header instead of the true one."""
     flat = np.ascontiguousarray(arr).reshape(-1)
+    numel = flat.size if declared is None else declared
     dt = flat.dtype.newbyteorder("<").str
     storage = Global("torch", _TORCH_DTYPES[dt])
     blob = b"".join(
@@ -208,9 +212,9 @@ def torch_like(
                 },
                 protocol=2,
             ),
-            gdumps(_Persistent(("storage", storage, "94001", "cpu", flat.size, None))),
+            gdumps(_Persistent(("storage", storage, "94001", "cpu", numel, None))),
             pickle.dumps(["94001"], protocol=2),
-            flat.size.to_bytes(8, "little"),
+            numel.to_bytes(8, "little"),
             flat.astype(dt).tobytes(),
         ]
     )
@@ -598,9 +602,70 @@ def test_csv_per_segment_with_missing_segment(tmp_path: Path) -> None:
     assert list(s.video_ids) == IDS and s.labels.tolist() == LABELS
     assert list(s.class_names) == CLASSES  # type: ignore[arg-type]
     assert s.segment_mask is not None and s.segment_mask.sum() == N * S - 1
-    assert not s.segment_mask[2, 2]  # segment 2 moved up to position 1
-    np.testing.assert_array_equal(s.scores[2, :2], x[2, [0, 2]])
+    assert s.segment_mask[2].tolist() == [True, False, True]  # segment 2 stays in slot 2
+    np.testing.assert_array_equal(s.scores[2, [0, 2]], x[2, [0, 2]])
+    assert (s.scores[2, 1] == 0).all()
     np.testing.assert_array_equal(s.scores[0], x[0])
+    assert s.meta["segment_base"] == 0
+
+
+def _segment_csv(tmp: Path, rows: list[tuple[str, int]], x: np.ndarray) -> Path:
+    """One row per (video, segment number), scores x[video index, segment number]."""
+    p = tmp / "seg.csv"
+    lines = ["video_id,segment," + ",".join(CLASSES)]
+    for vid, seg in rows:
+        vals = x[IDS.index(vid), seg % S]
+        lines.append(f"{vid},{seg}," + ",".join(repr(float(t)) for t in vals))
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+@pytest.mark.parametrize("base", [0, 1])
+def test_csv_segment_number_is_the_slot(tmp_path: Path, base: int) -> None:
+    """A video with only segments 1 and 2 (of 0, 1, 2) fills slots 1 and 2, not 0 and 1,
+    so it lines up with the other videos' segments 1 and 2; 1-based numbers likewise."""
+    x = logits().astype(np.float64)
+    rows = [(IDS[0], 2 + base), (IDS[1], 0 + base), (IDS[0], 1 + base)]
+    rows += [(IDS[1], s + base) for s in (2, 1)]
+    raw = read_csv(_segment_csv(tmp_path, rows, x))
+    assert list(raw.video_ids) == IDS[:2] and raw.scores.shape == (2, S, C)
+    assert raw.segment_mask is not None
+    assert raw.segment_mask.tolist() == [[False, True, True], [True, True, True]]
+    np.testing.assert_array_equal(raw.scores[0, 1:], x[0, [(1 + base) % S, (2 + base) % S]])
+    np.testing.assert_array_equal(raw.scores[0, 0], np.zeros(C))
+    np.testing.assert_array_equal(raw.scores[1], x[1, [(s + base) % S for s in range(S)]])
+    assert raw.meta == {"segment_base": base}
+
+
+def test_csv_segment_count_is_the_largest_number_over_the_file(tmp_path: Path) -> None:
+    x = logits().astype(np.float64)
+    rows = [(IDS[0], 0), (IDS[0], 4), (IDS[1], 0)]  # no video has segments 1, 2 or 3
+    raw = read_csv(_segment_csv(tmp_path, rows, x))
+    assert raw.scores.shape == (2, 5, C) and raw.segment_mask is not None
+    assert raw.segment_mask.tolist() == [[True, False, False, False, True], [True] + [False] * 4]
+    s = import_scores(
+        _segment_csv(tmp_path, rows, x), source="csv", out=tmp_path / "o.npz", stream="rgb"
+    )
+    assert s.n_segments == 5 and s.segment_mask is not None
+
+
+def test_csv_segment_slots_follow_the_split_list_order(tmp_path: Path) -> None:
+    x = logits().astype(np.float64)
+    rows = [(IDS[i], s) for i in reversed(range(N)) for s in range(S) if (i, s) != (3, 0)]
+    raw = read_csv(_segment_csv(tmp_path, rows, x), split_list=write_mm_list(tmp_path))
+    assert list(raw.video_ids) == IDS and raw.labels.tolist() == LABELS
+    assert raw.segment_mask is not None
+    assert np.flatnonzero(~raw.segment_mask.reshape(-1)).tolist() == [3 * S]
+    np.testing.assert_array_equal(raw.scores[3, 1:], x[3, 1:])
+    np.testing.assert_array_equal(raw.scores[0], x[0])
+
+
+def test_csv_sparse_segments_are_bounded_by_max_bytes(tmp_path: Path) -> None:
+    x = logits().astype(np.float64)
+    src = _segment_csv(tmp_path, [(IDS[0], 0), (IDS[0], 100)], x)
+    assert read_csv(src).scores.shape == (1, 101, C)
+    with pytest.raises(ScoreFileError, match=r"row 3: segment 100 makes 101 segments.*--max-bytes"):
+        read_csv(src, max_bytes=101 * C * 8 - 1)
 
 
 def test_csv_columns_reordered_by_class_index(tmp_path: Path) -> None:
@@ -671,6 +736,121 @@ def test_same_videos_from_three_tools_align(tmp_path: Path) -> None:
     rows = [list(ev.video_ids).index(v) for v in IDS]
     assert ev.labels[rows].tolist() == LABELS
     np.testing.assert_array_equal(ev.sets[("rgb", None)].scores[rows], x)
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def test_only_ascii_digits_are_numbers(tmp_path: Path) -> None:
+    ci = tmp_path / "c.txt"
+    ci.write_text("\u00b2 cat\n3 dog\n")
+    with pytest.raises(ScoreFileError, match=r"line 1: class number '\u00b2' is not a plain"):
+        read_class_index(ci)
+    ci.write_text("\u0661 cat\n\u0662 dog\n")  # Arabic-Indic digits: int() would take them
+    with pytest.raises(ScoreFileError, match="ASCII digits"):
+        read_class_index(ci)
+    ci.write_text("2 Cats\n3 Dogs\nbirds\n")  # not all numbered: a label map, names kept
+    assert read_class_index(ci) == ["2 Cats", "3 Dogs", "birds"]
+    src = tmp_path / "s.csv"
+    src.write_text("video_id,label,a,b\nv1,\u0661,0.5,0.5\n")
+    with pytest.raises(ScoreFileError, match="neither an integer nor a known class name"):
+        read_csv(src)
+    src.write_text("video_id,score_\u0660,score_\u0661\nv1,0.5,0.5\n")  # names, not numbers
+    assert list(read_csv(src).class_names) == ["score_\u0660", "score_\u0661"]  # type: ignore[arg-type]
+
+
+def test_huge_numbers_are_clean_errors(tmp_path: Path) -> None:
+    big = "9" * 5000  # int() refuses more than 4300 digits with a ValueError
+    ci = tmp_path / "c.txt"
+    ci.write_text(f"1 a\n{big} b\n")
+    with pytest.raises(ScoreFileError, match="class numbers must run from 0 or 1"):
+        read_class_index(ci)
+    src = tmp_path / "s.csv"
+    src.write_text(f"video_id,label,a,b\nv1,{big},0.5,0.5\n")
+    with pytest.raises(ScoreFileError, match=r"row 2: label 9{20}\.\.\.\(5000 digits\) is out"):
+        read_csv(src)
+    src.write_text(f"video_id,segment,a,b\nv1,0,0.5,0.5\nv1,{big},0.5,0.5\n")
+    with pytest.raises(ScoreFileError, match=r"row 3: segment 9+\.\.\..*over the limit"):
+        read_csv(src)
+    src.write_text(f"video_id,score_0,score_{big}\nv1,0.5,0.5\n")
+    with pytest.raises(ScoreFileError, match="score columns are numbered"):
+        read_csv(src)
+    lst = tmp_path / "l.txt"
+    lst.write_text("a.avi 99999999999999999999\n")  # beyond int64, no class index to bound it
+    with pytest.raises(ScoreFileError, match=r"line 1: label 9+ is out of range"):
+        read_split_list(lst)
+
+
+def test_pickled_numbers_beyond_int64_and_float64(tmp_path: Path) -> None:
+    src = tmp_path / "p.pkl"
+    src.write_bytes(pickle.dumps({"a_g01_c01": [10**400, 1], "b_g01_c01": [0.5, 0.5]}))
+    with pytest.raises(ScoreFileError, match="'a_g01_c01' holds an integer too large"):
+        read_twostream(src, allow_pickle=True)
+    src.write_bytes(pickle.dumps({10**5000: [0.5, 0.5]}, protocol=2))
+    with pytest.raises(ScoreFileError, match="key <int> is not a video name"):
+        read_twostream(src, allow_pickle=True)
+    f128 = np.full(2, np.finfo(np.longdouble).max, dtype=np.longdouble)
+    src.write_bytes(pickle.dumps({"a_g01_c01": f128, "b_g01_c01": np.ones(2) / 2}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning (a second line on stderr)
+        raw = read_twostream(src, allow_pickle=True)
+    assert raw.scores.dtype == np.float64
+    for label in (np.array([2**64 - 1], np.uint64), 2**63, 10**5000, 1e300):
+        src.write_bytes(pickle.dumps([{"pred_score": np.ones(C) / C, "gt_label": label}]))
+        with pytest.raises(ScoreFileError, match="'gt_label' of sample 0 is an integer out of"):
+            read_mmaction2(src, allow_pickle=True, split_list=write_mm_list(tmp_path))
+    src.write_bytes(pickle.dumps([{10**5000: 1, "x": 2}], protocol=2))
+    with pytest.raises(ScoreFileError, match=r"no 'pred_score' \(keys: <int>, x\)"):
+        read_mmaction2(src, allow_pickle=True)
+
+
+def test_tsn_uint64_labels_do_not_wrap_to_unknown(tmp_path: Path) -> None:
+    src = tmp_path / "tsn.npz"
+    labels = np.asarray(LABELS, dtype=np.uint64)
+    labels[4] = 2**64 - 1  # astype(int64) would make this -1, i.e. "unknown"
+    np.savez(src, scores=logits(), labels=labels)
+    with pytest.raises(ScoreFileError, match=r"'labels'\[4\] is 18446744073709551615, out"):
+        read_tsn(src, split_list=write_tsn_list(tmp_path))
+
+
+def test_unpickler_torch_storage_over_limit() -> None:
+    arr = np.arange(4, dtype=np.float32)
+    with pytest.raises(PickleDataError, match="of 4611686018427387904 elements is over the size"):
+        _load(gdumps(torch_like(arr, declared=1 << 62)))
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def test_output_path_checks(tmp_path: Path) -> None:
+    src = write_csv(tmp_path, logits())
+    kw: dict[str, Any] = {"source": "csv", "stream": "rgb"}
+    with pytest.raises(UsageError, match="standard output"):
+        import_scores(src, out="-", **kw)
+    with pytest.raises(UsageError, match=r"x\.npz: cannot write, .*scores\.csv is not a directory"):
+        import_scores(src, out=src / "x.npz", **kw)
+    with pytest.raises(UsageError, match=r"scores\.csv is not a directory"):
+        import_scores(src, out=src / "a" / "b" / "x.npz", **kw)
+    with pytest.raises(UsageError, match="NUL byte"):
+        import_scores(src, out=str(tmp_path / "a\0b.npz"), **kw)
+    with pytest.raises(ScoreFileError, match="NUL byte"):
+        import_scores(str(src) + "\0", out=tmp_path / "o.npz", **kw)
+    if hasattr(os, "mkfifo"):  # the atomic rename would replace it (as it would /dev/null)
+        os.mkfifo(tmp_path / "fifo")
+        with pytest.raises(UsageError, match="fifo: exists and is not a regular file"):
+            import_scores(src, out=tmp_path / "fifo", **kw)
+        assert not (tmp_path / "fifo").is_file()
+    assert not (tmp_path / "-").exists() and sorted(os.listdir(tmp_path)) == sorted(
+        ["scores.csv"] + (["fifo"] if hasattr(os, "mkfifo") else [])
+    )
+    s = import_scores(src, out=tmp_path / "new" / "dir" / "o.npz", **kw)  # parents made
+    assert s.n_videos == N
+
+
+def test_huge_max_bytes_reads_normally(tmp_path: Path) -> None:
+    src = write_csv(tmp_path, logits())
+    raw = read_csv(src, max_bytes=10**30)  # read(max_bytes + 1) would raise OverflowError
+    assert raw.scores.shape == (N, S, C)
 
 
 # --------------------------------------------------------------------------- command line
