@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import pickle
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ import cv2
 import torch
 
 from fusionlab import scores as fscores
-from fusionlab.errors import FusionlabError, UsageError
+from fusionlab.errors import FusionlabError, ScoreFileError, UsageError
 from trainers import data as tdata
 from trainers import synthetic
 from trainers.engine import is_oom_error, topk_correct
@@ -36,7 +38,7 @@ from trainers.models import (
 )
 from trainers.opticalflow import compute_flow, dequantize_flow, quantize_flow
 from trainers.quickcheck import check
-from trainers.train import TrainConfig, lr_schedule, main, run
+from trainers.train import TrainConfig, _Failure, lr_schedule, main, run
 
 pytestmark = pytest.mark.torch
 
@@ -261,6 +263,81 @@ def test_rawframes_layout_is_detected(tiny: Path, tmp_path: Path) -> None:
     assert len(v.flow_x) == TINY.n_frames - 1 and all("flow_x_" in p for p in v.flow_x)
 
 
+def _shrink_frames(folder: Path, *, colour: bool) -> None:
+    """Rewrite every frame of a video folder at 30 x 20 pixels (width x height)."""
+    flag = cv2.IMREAD_COLOR if colour else cv2.IMREAD_GRAYSCALE
+    for f in folder.iterdir():
+        img = cv2.imread(str(f), flag)
+        assert img is not None
+        cv2.imwrite(str(f), cv2.resize(img, (30, 20)))
+
+
+@pytest.mark.parametrize("stream", ["rgb", "flow"])
+def test_mixed_frame_sizes_are_resized_by_default(
+    tiny_copy: Path, tmp_path: Path, stream: str
+) -> None:
+    layout = tdata.find_layout(tiny_copy)
+    split = tdata.read_split(layout, 1)
+    for vid in (split.train[1][0], split.test[0][0]):  # not the first training video
+        if stream == "rgb":
+            _shrink_frames(tiny_copy / "rgb" / vid, colour=True)
+        else:
+            _shrink_frames(tiny_copy / "flow" / "u" / vid, colour=False)
+            _shrink_frames(tiny_copy / "flow" / "v" / vid, colour=False)
+    out = tmp_path / "mixed"
+    res = run(cfg(tiny_copy, out, stream=stream, batch_size=TINY.n_classes * TINY.n_train),
+              log=quiet)  # fmt: skip
+    test = fscores.load(res.score_files[0])
+    assert test.scores.shape == (len(split.test), 3, TINY.n_classes)
+    assert np.isfinite(test.scores).all()
+    conf = json.loads((out / "config.json").read_text())
+    assert conf["frame_size"] == [TINY.size, TINY.size]  # the first training video's size
+    # An explicit --resize wins, and the crop is checked against it before any reading.
+    res = run(cfg(tiny_copy, tmp_path / "r16", stream=stream, resize=16, crop=12), log=quiet)
+    assert json.loads((tmp_path / "r16" / "config.json").read_text())["frame_size"] == [16, 16]
+    assert fscores.load(res.score_files[0]).scores.shape == test.scores.shape
+    with pytest.raises(UsageError, match=r"--crop 30 is larger than the frames \(24x24, from"):
+        run(cfg(tiny_copy, tmp_path / "c", stream=stream, crop=30), log=quiet)
+
+
+def test_snippet_dataset_resizes_to_height_and_width(tiny: Path) -> None:
+    layout = tdata.find_layout(tiny)
+    split = tdata.read_split(layout, 1)
+    videos = tdata.load_videos(layout, split.test[:1], stream="flow")
+    assert tdata.frame_size(videos[0], stream="flow") == (TINY.size, TINY.size)
+    ds = tdata.SnippetDataset(videos, stream="flow", length=2, resize=(10, 14))
+    x, _ = ds[(0, (0, 3), (0.5, 0.5), False)]
+    assert x.shape == (2, 4, 10, 14)
+
+
+def test_worker_errors_come_out_as_one_line(
+    tiny_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], cli_globals: None
+) -> None:
+    layout = tdata.find_layout(tiny_copy)
+    split = tdata.read_split(layout, 1)
+    broken = tiny_copy / "rgb" / split.train[1][0]
+    for f in broken.iterdir():
+        f.write_bytes(b"not a jpeg")
+    with pytest.raises(DataError) as info:
+        run(cfg(tiny_copy, tmp_path / "api", num_workers=1), log=quiet)
+    msg = str(info.value)
+    assert "\n" not in msg and "Traceback" not in msg and "DataLoader" not in msg
+    assert msg.startswith(str(broken)) and msg.endswith(": missing or unreadable image")
+    status = main(["--stream", "rgb", "--data", str(tiny_copy), "--out", str(tmp_path / "cli"),
+                   "--num-workers", "1", "--width", "8", "--epochs", "1", "--no-progress",
+                   "--threads", "1", "--device", "cpu"])  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2
+    assert err[-1] == f"trainers.train: error: {msg}"
+    assert not any("Traceback" in line for line in err)
+
+
+def test_failure_keeps_the_error_type() -> None:
+    assert type(_Failure(UsageError, "bad").error()) is UsageError
+    err = _Failure(ScoreFileError, "x.npz: bad").error()  # needs (path, problem)
+    assert isinstance(err, DataError) and str(err) == "x.npz: bad"
+
+
 # --------------------------------------------------------------------------- sampling
 
 
@@ -316,10 +393,34 @@ def test_validation_split_is_stratified_and_seeded() -> None:
 # --------------------------------------------------------------------------- models
 
 
-def test_cross_modality_init_from_rgb_checkpoint(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        pytest.param(lambda sd: sd, id="plain"),
+        pytest.param(lambda sd: {"model": {f"net.{k}": v for k, v in sd.items()}}, id="model-net"),
+        pytest.param(
+            lambda sd: {"state_dict": {f"module.{k}": v for k, v in sd.items()}, "epoch": 3},
+            id="state_dict-module",
+        ),
+        pytest.param(
+            lambda sd: {
+                "format": "trainers.checkpoint",
+                "version": 1,
+                "config": {},
+                "trainer": {
+                    "model": {f"net.{k}": v for k, v in sd.items()},
+                    "optimizer": {"state": {}},
+                    "epoch": 1,
+                },
+            },
+            id="trainers-checkpoint",
+        ),
+        pytest.param(lambda sd: {f"model.{k}": v for k, v in sd.items()}, id="lightning"),
+    ],
+)
+def test_cross_modality_init_from_rgb_checkpoint(tmp_path: Path, wrap: Any) -> None:
     rgb = SmallCNN(3, 5, width=8)
-    torch.save({"model": {f"net.{k}": v for k, v in rgb.state_dict().items()}}, tmp_path / "x.pt")
-    torch.save(rgb.state_dict(), tmp_path / "rgb.pt")
+    torch.save(wrap(rgb.state_dict()), tmp_path / "rgb.pt")
     flow = build_model("smallcnn", in_channels=8, n_classes=7, width=8)
     info = load_pretrained(flow, tmp_path / "rgb.pt")
     assert info["cross_modality"] == "features.0.weight"
@@ -330,9 +431,18 @@ def test_cross_modality_init_from_rgb_checkpoint(tmp_path: Path) -> None:
     assert torch.equal(
         flow.state_dict()["features.3.weight"], rgb.state_dict()["features.3.weight"]
     )
+    assert info["loaded"] == len(rgb.state_dict()) - 2  # all but fc.weight and fc.bias
+
+
+def test_load_pretrained_errors(tmp_path: Path) -> None:
+    flow = build_model("smallcnn", in_channels=8, n_classes=7, width=8)
     assert cross_modality_weight(torch.ones(2, 3, 3, 3), 20).shape == (2, 20, 3, 3)
+    torch.save({"other.weight": torch.ones(3, 3)}, tmp_path / "x.pt")
     with pytest.raises(CheckpointError, match="no tensor matches"):
         load_pretrained(flow, tmp_path / "x.pt")
+    torch.save({"epochs": 3}, tmp_path / "y.pt")
+    with pytest.raises(CheckpointError, match="expected a state dict"):
+        load_pretrained(flow, tmp_path / "y.pt")
     with pytest.raises(CheckpointError, match="not found"):
         load_pretrained(flow, tmp_path / "missing.pt")
 
@@ -421,6 +531,29 @@ def test_two_streams_fuse_in_quickcheck(tiny: Path, tmp_path: Path) -> None:
     assert len(result.segments["flow"]) == 3
 
 
+def test_flow_stream_starts_from_an_rgb_run(tiny: Path, tmp_path: Path) -> None:
+    """The TSN cross-modality workflow: train RGB, then ``--stream flow --pretrained``."""
+    run(cfg(tiny, tmp_path / "rgb"), log=quiet)
+    ckpt = tmp_path / "rgb" / "checkpoint.pt"
+    rgb_w = torch.load(ckpt, weights_only=True)["trainer"]["model"]["net.features.0.weight"]
+    channels = 2 * 4  # flow_length 4 in cfg()
+    expect = rgb_w.mean(dim=1, keepdim=True).repeat(1, channels, 1, 1)
+    net = SmallCNN(channels, TINY.n_classes, width=8)
+    first: list[torch.Tensor] = []
+    net.register_forward_pre_hook(
+        lambda m, args: first.append(m.features[0].weight.detach().clone()) if not first else None
+    )
+    messages: list[str] = []
+    run(cfg(tiny, tmp_path / "flow", stream="flow", pretrained=str(ckpt)), model=net,
+        log=messages.append)  # fmt: skip
+    assert torch.equal(first[0], expect)  # the weights of the first forward pass
+    assert any(m.startswith("cross-modality initialisation of features.0.weight") for m in messages)
+    # The same through the built-in network.
+    messages.clear()
+    run(cfg(tiny, tmp_path / "flow2", stream="flow", pretrained=str(ckpt)), log=messages.append)
+    assert "cross-modality initialisation of features.0.weight for 8 channels" in messages
+
+
 def test_existing_run_needs_resume(tiny: Path, tmp_path: Path) -> None:
     c = cfg(tiny, tmp_path / "r")
     run(c, log=quiet)
@@ -455,6 +588,41 @@ def test_resume_gives_identical_scores(tiny: Path, tmp_path: Path) -> None:
     ):
         assert np.array_equal(fscores.load(a).scores, fscores.load(b).scores), b.name
     assert [r["epoch"] for r in resumed.log] == [r["epoch"] for r in full.log]
+
+
+def test_resume_removes_stale_temporaries(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    run(cfg(tiny, out), log=quiet)
+
+    def temporary(dest: Path, suffix: str) -> Path:
+        """A temporary file named as fusionlab._io.atomic_path names them."""
+        fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=suffix + ".tmp",
+                                    dir=dest.parent)  # fmt: skip
+        os.close(fd)
+        return Path(name)
+
+    scores = out / "scores"
+    stale = [
+        temporary(scores / "synthetic-tiny_split1_rgb_e002.npz", ".npz"),  # killed in save()
+        temporary(out / "checkpoint.pt", ".pt"),
+        temporary(out / "checkpoint_e002.pt", ".pt"),
+        temporary(out / "log.csv", ""),
+        temporary(out / "config.json", ""),
+    ]
+    kept = [
+        temporary(scores / "notes.txt", ""),  # not a score file
+        temporary(out / "data.npz", ".npz"),  # not a file of the run
+        scores / "keep.tmp",
+        scores / ".x.tmp",
+    ]
+    for p in kept[2:]:
+        p.write_text("mine")
+    messages: list[str] = []
+    run(cfg(tiny, out, epochs=2, resume=True), log=messages.append)
+    assert [p.name for p in stale if p.exists()] == []
+    assert [p.name for p in kept if not p.exists()] == []
+    assert "removed 5 temporary files left by the interrupted run" in messages
+    assert (scores / "synthetic-tiny_split1_rgb_e002.npz").is_file()
 
 
 class OOMInjector(torch.nn.Module):
@@ -504,6 +672,44 @@ def test_oom_halves_micro_batch_keeping_effective_batch(
               log=quiet)  # fmt: skip
     for a, b in zip(res.score_files, ref.score_files, strict=True):
         np.testing.assert_allclose(fscores.load(a).scores, fscores.load(b).scores, atol=1e-5)
+
+
+class LateOOM(torch.nn.Module):
+    """Runs the network, then raises out-of-memory on forward call ``at`` (1-based).
+
+    Stands for an out-of-memory error part-way through a step: batch-norm
+    running statistics and the dropout generator have moved on when it comes.
+    """
+
+    def __init__(self, net: torch.nn.Module, at: int | None) -> None:
+        super().__init__()
+        self.net = net
+        self.at = at
+        self.calls = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        out: torch.Tensor = self.net(x)
+        if self.calls == self.at:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 1.00 GiB")
+        return out
+
+
+def test_oom_in_the_middle_of_a_step_is_rolled_back(tiny: Path, tmp_path: Path) -> None:
+    def train(name: str, micro_batch: int, at: int | None) -> Any:
+        torch.manual_seed(0)
+        net = LateOOM(SmallCNN(3, TINY.n_classes, width=8, dropout=0.5), at)
+        return run(cfg(tiny, tmp_path / name, epochs=2, batch_size=4, micro_batch=micro_batch),
+                   model=net, log=quiet)  # fmt: skip
+
+    # Micro-batch 2: the second forward pass of the first step (after one backward) fails.
+    res = train("oom", 2, at=2)
+    events = [r for r in res.log if r.get("event") == "oom"]
+    assert [(e["epoch"], e["step"], e["from"], e["to"]) for e in events] == [(1, 0, 2, 1)]
+    ref = train("ref", 1, at=None)  # micro-batches of one video from the start
+    assert [r["loss"] for r in res.log if "phase" in r] == [r["loss"] for r in ref.log]
+    for a, b in zip(res.score_files, ref.score_files, strict=True):
+        np.testing.assert_array_equal(fscores.load(a).scores, fscores.load(b).scores)
 
 
 def test_other_errors_are_not_swallowed(tiny: Path, tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -54,6 +54,7 @@ __all__ = [
     "VideoRecord",
     "centre_offsets",
     "find_layout",
+    "frame_size",
     "load_videos",
     "random_offsets",
     "read_split",
@@ -63,6 +64,8 @@ __all__ = [
 
 Stream = Literal["rgb", "flow"]
 SplitFormat = Literal["auto", "hmdb51", "ucf101"]
+#: A frame size: N for N x N pixels, or (height, width).
+Size: TypeAlias = int | tuple[int, int]
 
 #: ImageNet statistics, the usual normalisation of RGB input (channel order R, G, B).
 RGB_MEAN = (0.485, 0.456, 0.406)
@@ -512,6 +515,35 @@ def load_videos(
     return out
 
 
+def frame_size(video: VideoRecord, *, stream: Stream) -> tuple[int, int]:
+    """Height and width of the first frame of ``video`` for ``stream``.
+
+    Parameters
+    ----------
+    video : VideoRecord
+    stream : {"rgb", "flow"}
+        For flow, the first x-flow frame.
+
+    Returns
+    -------
+    (height, width) : tuple of int
+
+    Raises
+    ------
+    DataError
+        The video has no frame for ``stream``, or its first frame is unreadable.
+    """
+    frames = video.rgb if stream == "rgb" else video.flow_x
+    if not frames:
+        raise DataError(f"video {video.video_id!r}: no {stream} frames")
+    import cv2
+
+    img = cv2.imread(frames[0], cv2.IMREAD_COLOR if stream == "rgb" else cv2.IMREAD_GRAYSCALE)
+    if img is None:
+        raise DataError(f"{frames[0]}: missing or unreadable image")
+    return int(img.shape[0]), int(img.shape[1])
+
+
 def validation_split(
     labels: npt.ArrayLike, *, fraction: float, seed: int = 0
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
@@ -733,8 +765,10 @@ class SnippetDataset:
     stream : {"rgb", "flow"}
     length : int, default 1
         Flow frames per snippet (L); RGB snippets are always one frame.
-    resize : int, optional
-        Resize every frame to ``resize x resize`` pixels first.
+    resize : int or (int, int), optional
+        Resize every frame to ``resize x resize`` pixels, or to ``(height,
+        width)``, first (frames of that size are left alone). None reads
+        frames as they are, so frames of different sizes cannot be batched.
     crop : int, optional
         Crop ``crop x crop`` pixels at the key's crop position (random in
         training, centre in testing); None keeps the whole frame.
@@ -754,7 +788,7 @@ class SnippetDataset:
         *,
         stream: Stream,
         length: int = 1,
-        resize: int | None = None,
+        resize: Size | None = None,
         crop: int | None = None,
     ) -> None:
         if stream not in ("rgb", "flow"):
@@ -762,7 +796,9 @@ class SnippetDataset:
         self.videos = list(videos)
         self.stream: Stream = stream
         self.length = 1 if stream == "rgb" else length
-        self.resize = resize
+        self.resize: tuple[int, int] | None = (
+            None if resize is None else (resize, resize) if isinstance(resize, int) else resize
+        )
         self.crop = crop
 
     def __len__(self) -> int:
@@ -779,8 +815,9 @@ class SnippetDataset:
         img = cv2.imread(path, cv2.IMREAD_COLOR if colour else cv2.IMREAD_GRAYSCALE)
         if img is None:
             raise DataError(f"{path}: missing or unreadable image")
-        if self.resize is not None and img.shape[:2] != (self.resize, self.resize):
-            img = cv2.resize(img, (self.resize, self.resize), interpolation=cv2.INTER_LINEAR)
+        if self.resize is not None and img.shape[:2] != self.resize:
+            h, w = self.resize
+            img = cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR)
         if colour:
             img = img[..., ::-1]  # BGR -> RGB
         return np.asarray(img, dtype=np.uint8)

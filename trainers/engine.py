@@ -14,8 +14,15 @@ Robustness:
   raises a CUDA out-of-memory error (``torch.cuda.OutOfMemoryError``, or a
   ``RuntimeError`` whose message contains "out of memory"), the step is
   restarted with half the micro-batch, the event is reported to the
-  ``on_oom`` callbacks, and the smaller micro-batch is kept. Batch-norm
-  statistics are then computed per micro-batch.
+  ``on_oom`` callbacks, and the smaller micro-batch is kept. The restart
+  begins from the state the step began in: the gradients, the module buffers
+  (batch-norm running statistics) and torch's random generators (dropout)
+  are restored, so training goes on exactly as if the smaller micro-batch
+  had been used from that step on. (Batch-norm batch statistics are computed
+  per micro-batch, so a run with another micro-batch is not the same run.)
+  The parameters and the optimizer are only changed after the last
+  micro-batch; an out-of-memory error in the optimizer step itself is not
+  retried, as a smaller micro-batch would not make that step smaller.
 * **Resume.** :meth:`Trainer.state_dict` holds the model, optimizer, global
   step, micro-batch size and the random states of torch (CPU and CUDA),
   numpy's and Python's global generators.
@@ -200,6 +207,23 @@ class _Meter:
 
 
 @dataclass
+class _StepState:
+    """The state a training step starts from, restored before an out-of-memory retry.
+
+    Attributes
+    ----------
+    buffers : list of (Tensor, Tensor)
+        Every module buffer (batch-norm running statistics, counters) and a copy of it.
+    cpu_rng, cuda_rng : Tensor or None
+        torch's CPU generator state and that of the CUDA device trained on.
+    """
+
+    buffers: list[tuple[torch.Tensor, torch.Tensor]]
+    cpu_rng: torch.Tensor
+    cuda_rng: torch.Tensor | None
+
+
+@dataclass
 class Trainer:
     """Train any module on batches ``(x, y)`` with callbacks.
 
@@ -214,7 +238,8 @@ class Trainer:
     loss_fn : callable, default :func:`consensus_cross_entropy`
         ``loss_fn(output, target)`` -> mean loss over the (micro-)batch.
     micro_batch : int, optional
-        Videos per forward pass; None runs each batch whole (halved on OOM).
+        Videos per forward pass; None runs each batch whole (halved on OOM,
+        see the module docstring).
     grad_clip : float, optional
         Clip the gradient norm to this value.
     progress : bool, default True
@@ -299,8 +324,32 @@ class Trainer:
         self.trigger("on_oom")
         return new
 
+    def _snapshot(self) -> _StepState:
+        """What a partial step changes besides gradients: buffers and torch's generators."""
+        return _StepState(
+            buffers=[(b, b.detach().clone()) for b in self.model.buffers()],
+            cpu_rng=torch.get_rng_state(),
+            cuda_rng=(
+                torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None
+            ),
+        )
+
+    def _restore(self, state: _StepState) -> None:
+        with torch.no_grad():
+            for buf, saved in state.buffers:
+                buf.copy_(saved)
+        torch.set_rng_state(state.cpu_rng)
+        if state.cuda_rng is not None:
+            torch.cuda.set_rng_state(state.cuda_rng, self.device)
+
     def train_step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[float, torch.Tensor]:
         """One optimizer step on a batch, in micro-batches, halving them on OOM.
+
+        After an out-of-memory error in a forward or backward pass, the
+        gradients, module buffers and torch's random generators are put back
+        as they were when the step began, and the step is run again with half
+        the micro-batch: the result is that of a step run with the smaller
+        micro-batch in the first place.
 
         Parameters
         ----------
@@ -315,17 +364,30 @@ class Trainer:
             Consensus logits, detached, on the CPU.
         """
         b = int(x.shape[0])
+        size = min(self.micro_batch or b, b)
+        # A retry is possible only while the micro-batch can be halved.
+        saved = self._snapshot() if size > 1 else None
         while True:
-            size = min(self.micro_batch or b, b)
             try:
-                return self._try_step(x, y, size)
+                total, logits = self._accumulate(x, y, size)
+                break
             except Exception as exc:
                 if not is_oom_error(exc):
                     raise
+            # Outside the except clause, so the failed pass's tensors are freed first.
             self.optimizer.zero_grad(set_to_none=True)
-            self._halve(size, "training")
+            size = min(self._halve(size, "training"), b)
+            if saved is not None:
+                self._restore(saved)
+        if self.grad_clip is not None:
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+        self.optimizer.step()
+        return total, logits
 
-    def _try_step(self, x: torch.Tensor, y: torch.Tensor, size: int) -> tuple[float, torch.Tensor]:
+    def _accumulate(
+        self, x: torch.Tensor, y: torch.Tensor, size: int
+    ) -> tuple[float, torch.Tensor]:
+        """Forward and backward passes in micro-batches of ``size``; gradients accumulated."""
         b = int(x.shape[0])
         self.optimizer.zero_grad(set_to_none=True)
         total = 0.0
@@ -338,9 +400,6 @@ class Trainer:
             loss.backward()  # type: ignore[no-untyped-call]
             total += float(loss.detach())
             outs.append(consensus(out.detach()).float().cpu())
-        if self.grad_clip is not None:
-            nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
-        self.optimizer.step()
         return total, torch.cat(outs)
 
     # ------------------------------------------------------------------ epochs

@@ -211,12 +211,74 @@ def _first_conv_key(state: Mapping[str, torch.Tensor]) -> str | None:
     return None
 
 
+#: Keys under which checkpoints commonly keep their weights, tried in this order.
+_STATE_KEYS = ("state_dict", "model_state_dict", "model", "net", "network", "weights")
+#: Name prefixes of wrappers, removed before tensors are matched by name:
+#: DataParallel / DDP, :class:`SegmentalModel`, Lightning modules, torch.compile.
+_PREFIXES = ("module.", "net.", "model.", "_orig_mod.")
+
+
+def _is_state_dict(obj: object) -> bool:
+    return (
+        isinstance(obj, Mapping)
+        and len(obj) > 0
+        and all(isinstance(v, torch.Tensor) for v in obj.values())
+    )
+
+
+def _find_state_dict(obj: object) -> Mapping[str, torch.Tensor] | None:
+    """The weights inside a loaded checkpoint, or None.
+
+    Accepts a plain state dict, a ``checkpoint.pt`` of :mod:`trainers.train`
+    (``state["trainer"]["model"]``), and dictionaries holding the weights
+    under one of :data:`_STATE_KEYS` (``{"state_dict": ...}``, ``{"model": ...}``),
+    nested at most three levels deep.
+    """
+    for _ in range(4):
+        if _is_state_dict(obj):
+            return obj  # type: ignore[return-value]  # checked: str keys, tensor values
+        if not isinstance(obj, Mapping):
+            return None
+        if obj.get("format") == "trainers.checkpoint" and isinstance(obj.get("trainer"), Mapping):
+            obj = obj["trainer"].get("model")
+            continue
+        inner = next((obj[k] for k in _STATE_KEYS if isinstance(obj.get(k), Mapping)), None)
+        if inner is None:
+            # Some files mix tensors with counters ({"epoch": 3, "conv.weight": ...}).
+            tensors = {k: v for k, v in obj.items() if isinstance(v, torch.Tensor)}
+            return tensors or None
+        obj = inner
+    return None
+
+
+def _strip_prefixes(name: str) -> str:
+    """``name`` without leading wrapper prefixes (:data:`_PREFIXES`), repeatedly.
+
+    Examples
+    --------
+    >>> _strip_prefixes("module.net.features.0.weight")
+    'features.0.weight'
+    """
+    changed = True
+    while changed:
+        changed = False
+        for prefix in _PREFIXES:
+            if name.startswith(prefix) and len(name) > len(prefix):
+                name = name[len(prefix) :]
+                changed = True
+    return name
+
+
 def load_pretrained(net: nn.Module, path: str | os.PathLike[str]) -> dict[str, Any]:
     """Initialise ``net`` from a local weights file.
 
-    The file is a state dict saved with ``torch.save`` (a torchvision
-    checkpoint, or a ``checkpoint.pt`` of :mod:`trainers.train`, whose
-    ``"model"`` entry is used). Tensors are matched by name; a first
+    The file is loaded with ``torch.load(..., weights_only=True)`` and may be
+    a plain state dict (a torchvision checkpoint), a ``checkpoint.pt`` of
+    :mod:`trainers.train` (the trained model of the run, e.g. an RGB stream
+    that initialises a flow stream), or a dictionary holding the weights
+    under ``"state_dict"``, ``"model_state_dict"``, ``"model"`` or ``"net"``.
+    Tensors are matched by name once wrapper prefixes (``module.``, ``net.``,
+    ``model.``, ``_orig_mod.``) are removed from both sides; a first
     convolution with 3 input channels feeding a network with more (a flow
     stream) gets the cross-modality initialisation; tensors whose shapes
     differ otherwise (a classifier for another number of classes) are skipped.
@@ -246,18 +308,19 @@ def load_pretrained(net: nn.Module, path: str | os.PathLike[str]) -> dict[str, A
         raise CheckpointError(
             f"{p}: unreadable weights file ({type(exc).__name__}: {exc})"
         ) from None
-    if isinstance(obj, dict) and isinstance(obj.get("model"), dict):
-        obj = obj["model"]
-    if not isinstance(obj, dict):
-        raise CheckpointError(f"{p}: expected a state dict, got {type(obj).__name__}")
-    src = {str(k).removeprefix("module."): v for k, v in obj.items() if isinstance(v, torch.Tensor)}
+    found = _find_state_dict(obj)
+    if found is None:
+        raise CheckpointError(
+            f"{p}: expected a state dict (or a checkpoint holding one), got {type(obj).__name__}"
+        )
+    src = {_strip_prefixes(str(k)): v for k, v in found.items()}
     own = net.state_dict()
     first = _first_conv_key(own)
     new: dict[str, torch.Tensor] = {}
     skipped: list[str] = []
     cross: str | None = None
     for k, v in own.items():
-        w = src.get(k)
+        w = src.get(_strip_prefixes(k))
         if w is None:
             skipped.append(k)
         elif w.shape == v.shape:

@@ -7,7 +7,7 @@ Command line::
 
 A run folder holds::
 
-    RUN_DIR/config.json            the TrainConfig and the command line
+    RUN_DIR/config.json            the TrainConfig, the command line and the frame size used
     RUN_DIR/log.csv, log.jsonl     one row per epoch and phase: batch time, data time,
                                    loss, Prec@1, Prec@5, learning rate, micro-batch
     RUN_DIR/checkpoint.pt          the latest epoch (model, optimizer, random states)
@@ -21,7 +21,17 @@ of every segment, ``kind="logit"``.
 Everything random is seeded from ``--seed``: model initialisation and
 dropout (torch), the data sampler (numpy, a generator per epoch), and the
 global Python / numpy generators. ``--resume`` continues from the latest
-checkpoint and produces the same scores as an uninterrupted run.
+checkpoint and produces the same scores as an uninterrupted run; it first
+removes the temporary files (``.NAME.<random>[.ext].tmp``) that a run killed
+while writing leaves beside its outputs.
+
+Frames are resized to one size (``--resize N`` for N x N; by default the size
+of the first frame of the first training video), so that videos of different
+sizes (HMDB51 has several frame widths) batch together; data whose frames all
+have one size is read unchanged.
+
+Errors in the data (an unreadable frame) reach the command line as one line,
+also when ``--num-workers`` loader processes read the frames.
 """
 
 from __future__ import annotations
@@ -55,7 +65,7 @@ from fusionlab._io import atomic_path, atomic_write_text
 
 from . import data as tdata
 from .engine import EpochStats, Trainer, consensus, get_rng_state, set_rng_state
-from .errors import CheckpointError, FusionlabError, UsageError
+from .errors import CheckpointError, DataError, FusionlabError, UsageError
 from .models import MODELS, SegmentalModel, build_model, load_pretrained
 
 __all__ = ["RunResult", "TrainConfig", "lr_schedule", "main", "run"]
@@ -133,9 +143,14 @@ class TrainConfig:
     gamma : float
     grad_clip : float or None
     label_smoothing : float
-    resize, crop : int or None
-        Resize frames to ``resize x resize``; crop ``crop x crop`` (random in
-        training, centre in testing).
+    resize : int or None
+        Resize frames to ``resize x resize``. None: resize every frame to the
+        (height, width) of the first frame of the first training video, so
+        that frames of other sizes fit in one batch (frames of that size are
+        read unchanged). The size used is ``frame_size`` in ``config.json``.
+    crop : int or None
+        Crop ``crop x crop`` (random in training, centre in testing); it must
+        fit in the (resized) frames.
     flip : bool
         Random horizontal flips in training (off by default: they swap
         left/right motion classes).
@@ -402,10 +417,102 @@ def _row(epoch: int, phase: str, s: EpochStats, micro_batch: int | None) -> dict
     }
 
 
-def _collate(batch: list[tuple[npt.NDArray[np.float32], int]]) -> tuple[torch.Tensor, torch.Tensor]:
-    x = torch.from_numpy(np.stack([b[0] for b in batch]))
-    y = torch.tensor([b[1] for b in batch], dtype=torch.int64)
+@dataclass(frozen=True)
+class _Failure:
+    """A :class:`FusionlabError` raised in a loader worker, sent to the main process as data.
+
+    DataLoader workers re-raise exceptions as the same type but with the
+    worker's whole traceback as the message; carrying the type and the
+    message instead lets the main process raise the original one-line error.
+    """
+
+    kind: type[FusionlabError]
+    message: str
+
+    def error(self) -> FusionlabError:
+        """The original error (a :class:`DataError` if its type needs other arguments)."""
+        try:
+            return self.kind(self.message)
+        except TypeError:
+            return DataError(self.message)
+
+
+class _WorkerSafe:
+    """A dataset for loader workers that returns a :class:`_Failure` instead of raising."""
+
+    def __init__(self, dataset: tdata.SnippetDataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, key: tdata.SampleKey) -> tuple[npt.NDArray[np.float32], int] | _Failure:
+        try:
+            return self.dataset[key]
+        except FusionlabError as exc:
+            return _Failure(type(exc), str(exc))
+
+
+def _collate(
+    batch: list[tuple[npt.NDArray[np.float32], int] | _Failure],
+) -> tuple[torch.Tensor, torch.Tensor] | _Failure:
+    items: list[tuple[npt.NDArray[np.float32], int]] = []
+    for b in batch:
+        if isinstance(b, _Failure):
+            return b
+        items.append(b)
+    x = torch.from_numpy(np.stack([b[0] for b in items]))
+    y = torch.tensor([b[1] for b in items], dtype=torch.int64)
     return x, y
+
+
+class _Checked:
+    """Iterate a DataLoader, raising the original error of a failed worker batch."""
+
+    def __init__(self, loader: DataLoader[Any]) -> None:
+        self.loader = loader
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        it = iter(self.loader)
+        for batch in it:
+            if isinstance(batch, _Failure):
+                err = batch.error()
+                del it  # stop the workers now, not when the traceback goes
+                raise err
+            yield batch
+
+
+#: Temporary files of fusionlab._io.atomic_path: ``.NAME.<8 random>[.ext].tmp``.
+_TEMPORARY = re.compile(r"^\.(?P<dest>.+)\.[a-z0-9_]{8}(?:\.[A-Za-z0-9]+)?\.tmp$")
+_RUN_FILES = re.compile(r"^(config\.json|log\.csv|log\.jsonl|checkpoint(_e\d+)?\.pt)$")
+
+
+def _remove_stale_temporaries(out: Path) -> list[Path]:
+    """Remove the temporary files that a killed run left beside its outputs.
+
+    Only temporaries of the run's own files are removed: ``config.json``,
+    ``log.csv``, ``log.jsonl``, ``checkpoint*.pt`` in ``out`` and ``*.npz``
+    score files in ``out/scores``.
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    removed: list[Path] = []
+    for folder, own in ((out, _RUN_FILES), (out / "scores", re.compile(r".+\.npz$"))):
+        if not folder.is_dir():
+            continue
+        for p in sorted(folder.iterdir()):
+            m = _TEMPORARY.match(p.name)
+            if m and own.match(m.group("dest")) and p.is_file():
+                with contextlib.suppress(FileNotFoundError):
+                    p.unlink()
+                    removed.append(p)
+    return removed
 
 
 @dataclass
@@ -414,7 +521,7 @@ class _Subset:
 
     name: str
     videos: list[tdata.VideoRecord]
-    loader: DataLoader[Any]
+    loader: _Checked
 
 
 @dataclass
@@ -424,8 +531,9 @@ class _Data:
     layout: tdata.DataLayout
     split: tdata.Split
     channels: int
+    frame_size: tuple[int, int]
     train_sampler: tdata.TSNBatchSampler
-    train_loader: DataLoader[Any]
+    train_loader: _Checked
     subsets: list[_Subset]
     n_videos: dict[str, int]
 
@@ -447,6 +555,19 @@ def _prepare_data(cfg: TrainConfig, *, pin_memory: bool) -> _Data:
     length = 1 if cfg.stream == "rgb" else cfg.flow_length
     train = tdata.load_videos(layout, split.train, stream=cfg.stream)
     test = tdata.load_videos(layout, split.test, stream=cfg.stream)
+    # One frame size for every video (and every subset), checked here, in the
+    # main process, before any loader worker starts.
+    size = (
+        (cfg.resize, cfg.resize)
+        if cfg.resize is not None
+        else tdata.frame_size(train[0], stream=cfg.stream)
+    )
+    if cfg.crop is not None and (cfg.crop > size[0] or cfg.crop > size[1]):
+        how = "--resize" if cfg.resize is not None else f"the first video {train[0].video_id!r}"
+        raise UsageError(
+            f"--crop {cfg.crop} is larger than the frames ({size[0]}x{size[1]}, from {how}); "
+            "choose a smaller --crop or a larger --resize"
+        )
     val: list[tdata.VideoRecord] = []
     if cfg.val_fraction > 0:
         tr, va = tdata.validation_split(
@@ -456,9 +577,9 @@ def _prepare_data(cfg: TrainConfig, *, pin_memory: bool) -> _Data:
 
     def loader(
         videos: list[tdata.VideoRecord], *, training: bool
-    ) -> tuple[tdata.TSNBatchSampler, DataLoader[Any], int]:
+    ) -> tuple[tdata.TSNBatchSampler, _Checked, int]:
         ds = tdata.SnippetDataset(
-            videos, stream=cfg.stream, length=length, resize=cfg.resize, crop=cfg.crop
+            videos, stream=cfg.stream, length=length, resize=size, crop=cfg.crop
         )
         sampler = tdata.TSNBatchSampler(
             [v.n_frames(cfg.stream) for v in videos],
@@ -470,13 +591,14 @@ def _prepare_data(cfg: TrainConfig, *, pin_memory: bool) -> _Data:
             flip=cfg.flip and training,
         )
         dl: DataLoader[Any] = DataLoader(
-            ds,  # type: ignore[arg-type]  # map-style: any object with __getitem__ / __len__
+            # map-style: any object with __getitem__ / __len__
+            _WorkerSafe(ds) if cfg.num_workers > 0 else ds,  # type: ignore[arg-type]
             batch_sampler=sampler,
             num_workers=cfg.num_workers,
             collate_fn=_collate,
             pin_memory=pin_memory,
         )
-        return sampler, dl, ds.channels
+        return sampler, _Checked(dl), ds.channels
 
     train_sampler, train_loader, channels = loader(train, training=True)
     subsets = [_Subset("test", test, loader(test, training=False)[1])]
@@ -488,6 +610,7 @@ def _prepare_data(cfg: TrainConfig, *, pin_memory: bool) -> _Data:
         layout=layout,
         split=split,
         channels=channels,
+        frame_size=size,
         train_sampler=train_sampler,
         train_loader=train_loader,
         subsets=subsets,
@@ -663,6 +786,10 @@ def run(
             "choose another --out"
         )
     state = _load_checkpoint(ckpt_path, cfg) if cfg.resume and ckpt_path.exists() else None
+    if cfg.resume:
+        stale = _remove_stale_temporaries(out)
+        if stale:
+            say(f"removed {len(stale)} temporary files left by the interrupted run")
     use_cuda = cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available())
     device = torch.device("cuda" if use_cuda else "cpu")
     data = _prepare_data(cfg, pin_memory=use_cuda)
@@ -719,6 +846,7 @@ def run(
             "split_format": data.layout.split_format,
             "n_classes": n_classes,
             "n_videos": data.n_videos,
+            "frame_size": list(data.frame_size),
         }
         atomic_write_text(out / "config.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
         runlog = _RunLog(out, rows)
@@ -730,7 +858,7 @@ def run(
             for fn in fns:
                 trainer.add_callback(event, fn)
 
-        def loader_for_epoch(epoch: int) -> DataLoader[Any]:
+        def loader_for_epoch(epoch: int) -> _Checked:
             data.train_sampler.set_epoch(epoch)
             return data.train_loader
 
@@ -759,7 +887,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--flow-length", type=int, default=d.flow_length, help="L, stacked flow frames (default 10)"
     )
-    g.add_argument("--resize", type=_opt_int, default=d.resize, help="resize frames to N x N")
+    g.add_argument(
+        "--resize",
+        type=_opt_int,
+        default=d.resize,
+        help="resize frames to N x N (default: to the first training video's frame size)",
+    )
     g.add_argument(
         "--crop",
         type=_opt_int,
