@@ -20,9 +20,11 @@ updated read-out is printed (not asserted).
 from __future__ import annotations
 
 import dataclasses
+import glob
 import json
 import math
 import re
+import shlex
 import shutil
 import statistics
 from pathlib import Path
@@ -376,6 +378,71 @@ def test_command_line_prints_the_page_numbers(
     assert re.search(r"top-1 \d+\.\d\d % \(\d+ videos\)", text)
 
 
+#: A folder and file names that need shell quoting and glob escaping.
+_ODD_FOLDER = "my scores"
+
+
+def _odd_files(tmp_path: Path) -> list[str]:
+    """Two stream files under ``tmp_path/'my scores'``, as relative paths (from ``tmp_path``)."""
+    folder = tmp_path / _ODD_FOLDER
+    folder.mkdir()
+    rel = []
+    for s, name in zip(plain_sets(n=90, c=5), ("rgb's e2.npz", "flow [1] e2.npz"), strict=True):
+        scores.save(
+            folder / name,
+            s.scores,
+            s.labels,
+            s.video_ids,
+            kind=s.kind,
+            stream=s.stream,
+            dataset="odd",
+            split="1",
+            subset="test",
+        )
+        rel.append(f"{_ODD_FOLDER}/{name}")
+    return rel
+
+
+def _run_copied(cmd: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    """Run a copied ``python -m fusionlab.explorer ...`` command in-process; its JSON output."""
+    argv = shlex.split(cmd)
+    assert argv[:3] == ["python", "-m", "fusionlab.explorer"], argv
+    capsys.readouterr()
+    assert explorer.main([*argv[3:], "--format", "json"]) == 0
+    out: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return out
+
+
+def test_command_lines_use_the_paths_as_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The page's command lines name the files as they were given (relative, shell-quoted)."""
+    monkeypatch.chdir(tmp_path)
+    rel = _odd_files(tmp_path)
+    # as a user would pass them (fusionlab expands globs itself: escape the "[")
+    res = evaluate(scores.group([scores.load(p) for p in rel]), options=_options(), progress=False)
+    (ed,) = explorer.build_data(res).evaluations
+    assert ed is not None
+    assert ed.meta["files"] == rel  # stream order, the weights' order; not bare names
+    arg = ed.meta["filesArg"]
+    assert arg == " ".join(shlex.quote(glob.escape(p)) for p in rel)
+    # the command the page builds from it runs from the folder the files were given in
+    got = _run_copied(f"python -m fusionlab.explorer {arg} --weights 3:5 --domain logit", capsys)
+    want = explorer.page_numbers(res, weights=[3, 5], domain="logit")
+    assert (got["n_top1"], got["top1"], got["mean_class_acc"]) == (
+        want["n_top1"],
+        want["top1"],
+        want["mean_class_acc"],
+    )
+    # and fails from elsewhere, as the bare names used to from the report's folder
+    monkeypatch.chdir(tmp_path / _ODD_FOLDER)
+    assert explorer.main([*shlex.split(arg), "--format", "json"]) == cli.EXIT_USAGE
+    # sets not read from files: a placeholder, never a partial list
+    mem = evaluate(scores.group(plain_sets()), options=_options(), progress=False)
+    (ed2,) = explorer.build_data(mem).evaluations
+    assert ed2 is not None and ed2.meta["files"] == [] and ed2.meta["filesArg"] == "FILES"
+
+
 # --------------------------------------------------------------------------- the page in Chromium
 
 
@@ -662,3 +729,48 @@ def test_hmdb51_sized_page_size_and_latency(browser: Any, tmp_path: Path) -> Non
     )
     assert stream["handler"] and seg["handler"]
     assert all(math.isfinite(t) for t in stream["frame"] + seg["frame"])
+
+
+@pytest.mark.browser
+def test_copied_command_lines_run_from_where_the_files_were_given(
+    browser: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue: the copied commands named bare files and failed from the repository root."""
+    import argparse
+
+    from fusionlab import evaluate as fl_evaluate
+
+    monkeypatch.chdir(tmp_path)
+    rel = _odd_files(tmp_path)
+    res = evaluate(scores.group([scores.load(p) for p in rel]), options=_options(), progress=False)
+    path = tmp_path / "out" / "explorer.html"
+    path.parent.mkdir()
+    path.write_text(
+        explorer.render_page(explorer.build_data(res), names=[e.name for e in res.evaluations]),
+        "utf-8",
+    )
+    page, _, errors = browser.open(path)
+    st = {"domain": "prob", "consensus": "max", "seg": False, "w": [7, 13], "u": []}
+    shown = page.evaluate(_SET, [0, st])
+    seg = page.evaluate(
+        _SET, [0, {"domain": "logit", "consensus": "mean", "seg": True, "w": [2, 3], "u": [1] * 6}]
+    )
+    mean = page.evaluate(
+        _SET, [0, {"domain": "logit", "consensus": "mean", "seg": False, "w": [1, 2], "u": []}]
+    )
+    page.close()
+    assert not errors, errors
+    for cmd, n1 in ((shown["cmd"], shown["n1"]), (seg["cmd"], seg["n1"])):
+        assert shlex.split(cmd)[3:5] == [glob.escape(p) for p in rel], cmd
+        assert _run_copied(cmd, capsys)["n_top1"] == n1, cmd
+    # the evaluate command: the same quoted paths, and options evaluate accepts
+    argv = shlex.split(mean["cmdEval"])
+    assert argv[:3] == ["python", "-m", "fusionlab.evaluate"]
+    assert argv[3:5] == [glob.escape(p) for p in rel]
+    parser = argparse.ArgumentParser()
+    fl_evaluate.add_arguments(parser)
+    parser.parse_args(argv[3:])
+    assert [str(p) for p in scores.resolve_paths(argv[3:5])] == rel

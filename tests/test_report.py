@@ -27,8 +27,9 @@ from fusionlab.report._format import Slugger, format_cell, md_escape
 from fusionlab.report.model import Table
 
 GOLDEN = Path(__file__).parent / "golden" / "report.md"
-#: Figures of the small report: 7 of the evaluation, 2 of the diversity section.
-N_FIGURES = 9
+#: Figures of the small report: 8 of the evaluation (importance included), 2 of the
+#: diversity section.
+N_FIGURES = 10
 #: Files beside report.html that it links to.
 BESIDE = ("explorer.html", "fixed_broken_videos.csv")
 UPDATE = os.environ.get("FUSIONLAB_UPDATE_GOLDEN") == "1"
@@ -136,6 +137,7 @@ def test_report_contents(report_dir: Path) -> None:
         "### Stream fusion rules",
         "### Fixed stream weights",
         "### Per-segment accuracy",
+        "### Segment and stream importance",
         "### Stream weights (computed by the report, oracle)",
         "### Fusion explorer",
         "### Classes that gain and lose",
@@ -393,6 +395,197 @@ def test_names_from_files_are_escaped(tmp_path: Path) -> None:
     assert _md_cells(md) == _html_cells(doc)
 
 
+def _section(model: Any, title: str) -> Any:
+    return next(s for s in model.walk() if s.title == title)
+
+
+def test_weight_curve_breaks_ties_like_the_grid_search(small_results: Results) -> None:
+    """The report's own curve picks its optimum as fusionlab.search does, and says so."""
+    model = build_model(small_results, explorer=False)
+    (fact,) = model.facts
+    wc = fact.weight_curve
+    assert wc is not None
+    sec = _section(model, "Stream weights (computed by the report, oracle)")
+    cap = sec.blocks[0].text
+    assert "step 0.05" in cap and "closest to equal weights" in cap
+    assert "the flow weight α" in cap and "RGB weight is 1 − α" in cap
+    assert "tuned table's grid uses step 0.1" in cap
+    table = sec.blocks[1]
+    tuned = {
+        r["domain"]: r
+        for r in small_results.rows()
+        if r.get("level") == "grid" and r.get("over") == "streams"
+    }
+    assert set(tuned) == {"prob", "logit"}
+
+    def choose(sub: pd.DataFrame) -> Any:
+        # independent of the code: most right, then |w - 1/2| smallest, then larger flow weight
+        top = sub[sub["top1"] == sub["top1"].max()]
+        key = (top["w_flow"] - 0.5).abs().round(9)
+        top = top[key == key.min()]
+        return top.sort_values("w_flow", ascending=False).iloc[0]
+
+    for i, d in enumerate(("prob", "logit")):
+        sub = wc[wc["domain"] == d]
+        assert int(sub["best"].sum()) == 1
+        chosen = sub[sub["best"]].iloc[0]
+        want = choose(sub)
+        assert (chosen["w_rgb"], chosen["w_flow"]) == (want["w_rgb"], want["w_flow"]), d
+        assert table.data["w_flow"].iloc[i] == want["w_flow"]
+        # on the tuned table's points (step 0.1) the same rule gives the tuned table's weights
+        coarse = sub[np.isclose(sub["w_flow"] * 10, np.round(sub["w_flow"] * 10))]
+        got = choose(coarse)
+        np.testing.assert_allclose(
+            [got["w_rgb"], got["w_flow"]], tuned[d]["weights"], rtol=0, atol=1e-12
+        )
+        # ... and the caption says so
+        assert f"{got['w_rgb']:g}:{got['w_flow']:g} ({d})" in cap
+    subsets = _section(model, "Segment subsets").blocks
+    assert all("fusionlab.diversity" in b.caption for b in subsets[:1])
+    assert "more members" in subsets[0].caption and "lexicographic" in subsets[0].caption
+
+
+def test_flat_weight_curve_chooses_equal_weights() -> None:
+    """Two identical streams: every weight ties, so the optimum is 1:1 (not the first point)."""
+    from fusionlab.evaluate import evaluate
+
+    (rgb,) = synth.make_scores(
+        n_videos=40, n_classes=4, n_segments=2, streams={"rgb": (1.0, 0.8)}, seed=2
+    )
+    flow = dataclasses.replace(rgb, stream="flow", meta={**rgb.meta, "stream": "flow"})
+    res = evaluate(scores.group([rgb, flow]), options=EvaluateOptions(bootstrap=0), progress=False)
+    (fact,) = build_model(res, explorer=False).facts
+    wc = fact.weight_curve
+    assert wc is not None and (wc.groupby("domain")["top1"].nunique() == 1).all()
+    assert wc.loc[wc["best"], "w_flow"].tolist() == [0.5, 0.5]
+
+
+def test_weight_plot_stars_the_chosen_point() -> None:
+    """Two equally good weights: the star goes to the one closest to equal weights."""
+    df = pd.DataFrame(
+        {
+            "domain": ["prob"] * 5,
+            "w_rgb": [0.0, 0.25, 0.5, 0.75, 1.0],
+            "w_flow": [1.0, 0.75, 0.5, 0.25, 0.0],
+            "top1": [0.9, 0.7, 0.9, 0.6, 0.5],
+            "best": [False, False, True, False, False],
+        }
+    )
+    with figures.style():
+        fig = figures.weight_curve({"frame": df, "streams": ["rgb", "flow"], "title": "t"})
+    star = [ln for ln in fig.axes[0].lines if ln.get_marker() == "*"]
+    assert [np.asarray(ln.get_xdata(), dtype=float).tolist() for ln in star] == [[0.5]]
+
+
+def test_importance_section_is_formatted_and_plotted(small_results: Results) -> None:
+    """Percentages, readable headers, a caption, and a bar plot of the Shapley values."""
+    from fusionlab.report.render import render_markdown
+
+    imp_rows = small_results.extra["importance"]["toy/split1/test"]
+    model = build_model(small_results, explorer=False)
+    titles = [s.title for s in model.walk()]
+    assert titles.count("Segment and stream importance") == 1
+    assert titles.index("Segment and stream importance") == titles.index("Per-segment accuracy") + 1
+    sec = _section(model, "Segment and stream importance")
+    table, fig = sec.blocks
+    assert isinstance(table, Table) and len(table.data) == len(imp_rows)
+    kinds = {c.label: c.kind for c in table.columns}
+    assert kinds["alone %"] == "pct" and kinds["most confident %"] == "pct"
+    assert kinds["Shapley value (points)"] == "signed_pct"
+    assert kinds["leave-one-out drop (points)"] == "signed_pct"
+    assert not any("_" in c.label for c in table.columns)
+    for word in (
+        "Alone",
+        "Leave-one-out drop",
+        "Shapley value",
+        "1/C = 1/5 = 20.00 %",
+        "Learned weight",
+        "Most confident",
+    ):
+        assert word in table.caption, word
+    md = render_markdown(model)
+    assert "alone_top1" not in md and "most_confident_rate" not in md
+    first = imp_rows[0]
+    alone = format_cell(first["alone_top1"], "pct")
+    assert f"| segments of rgb | rgb:1 | {first['domain']} | {alone} |" in md
+    # the figure: one panel per group, Shapley values add up to all - chance (efficiency)
+    assert fig.plot == "importance" and fig.name == "importance"
+    groups = fig.data["groups"]
+    assert [g["title"] for g in groups] == ["segments of rgb", "segments of flow", "streams"]
+    for g in groups:
+        assert sum(g["shapley"]) == pytest.approx(g["full"] - g["chance"], abs=1e-12)
+    assert groups[0]["components"] == ["1", "2", "3"]
+    with figures.style():
+        png, svg = figures.render(figures.importance(fig.data))
+    assert png.startswith(b"\x89PNG") and b"<svg" in svg
+    # an importance entry of another form is still shown, generically
+    odd = dataclasses.replace(
+        small_results, extra={"importance": {"toy/split1/test": pd.DataFrame({"a": [1]})}}
+    )
+    titles = [s.title for s in build_model(odd, explorer=False).walk()]
+    assert "Segment and stream importance" in titles
+
+
+_LONG_NAMES = [
+    "c00_red_stripes_right_slow",
+    "c01_red_stripes_upright_fast",
+    "c02_yellow_bars_up_slow",
+    "c03_lime_checks_up_slow",
+    "c04_teal_dots_upleft_fast_wave",
+    "c05_teal_dots_left_slow",
+    "c06_azure_stripes_downleft_fast",
+    "c07_violet_bars_downleft_fast",
+    "c08_magenta_checks_down_slow",
+    "c09_magenta_checks_downright_fast_wave",
+]
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        _LONG_NAMES,
+        [f"action_{i:02d}_{'x' * (i % 9)}" for i in range(51)],
+        [f"Class{i:03d}{'LongerName' * (i % 3)}" for i in range(101)],
+        ["a", "b", "c"],
+        [f"class {i} " + "very long name " * 6 for i in range(12)],
+    ],
+    ids=["10-long", "51", "101", "3-short", "12-too-long"],
+)
+def test_confusion_matrix_fits_its_figure(names: list[str]) -> None:
+    """Nothing is clipped (title, names, colour-bar label) and the matrix fills the figure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    c = len(names)
+    rng = np.random.default_rng(c)
+    y = np.repeat(np.arange(c), 4)
+    pred = np.where(rng.random(y.size) < 0.7, y, rng.integers(0, c, y.size))
+    cm = np.zeros((c, c), dtype=np.int64)
+    np.add.at(cm, (y, pred), 1)
+    title = "Confusion matrix, best fusion — synthetic-small/split1/test"
+    with figures.style():
+        fig = figures.confusion({"matrix": cm, "class_names": names, "title": title})
+        FigureCanvasAgg(fig)
+        fig.canvas.draw()
+        r = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        box = fig.bbox
+        texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+        assert len(texts) >= 2 * c + 4
+        for t in texts:
+            e = t.get_window_extent(r)
+            assert e.x0 >= box.x0 - 1 and e.x1 <= box.x1 + 1, t.get_text()
+            assert e.y0 >= box.y0 - 1 and e.y1 <= box.y1 + 1, t.get_text()
+        ax = fig.axes[0]
+        m = ax.get_window_extent(r)
+        assert min(m.width / box.width, m.height / box.height) >= 0.45
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        n = figures.MAX_LABEL_CHARS
+        assert labels == [t if len(t) <= n else t[: n - 1] + "…" for t in names]
+        assert " ".join(ax.get_title().split()) in (title, title.replace(" — ", " "))
+        png, svg = figures.render(fig)
+    assert png.startswith(b"\x89PNG") and b"<svg" in svg
+
+
 # --------------------------------------------------------------------------- formatting
 
 
@@ -542,6 +735,90 @@ def test_failure_half_way_leaves_no_report(
     assert _siblings(old) == ["report.md"]
     assert (old / "report.md").read_text() == "previous\n"
     assert _siblings(tmp_path) == ["old"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process ids are checked on POSIX only")
+def test_stale_temporary_folders_are_removed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from fusionlab import report
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead = int(done.stdout)
+    host = report._host_tag()
+    target = tmp_path / "report"
+    old_time = time.time() - 2 * report.STALE_AFTER_S
+
+    def make(name: str, *, age: float | None = None) -> Path:
+        d = tmp_path / name
+        (d / "figures").mkdir(parents=True)
+        (d / "figures" / "a.png").write_bytes(b"x")
+        if age is not None:
+            for q in (d / "figures" / "a.png", d / "figures", d):
+                os.utime(q, (age, age))
+        return d
+
+    gone = [
+        make(f".report.tmp-{dead}-{host}-0123456789ab"),  # its process has ended
+        make(".report.tmp-89abcdef0123", age=old_time),  # older form, an hour untouched
+        make(".report.tmp-1-ffffffff-0123456789ab", age=old_time),  # other host, old
+    ]
+    kept = [
+        make(f".report.tmp-{os.getpid()}-{host}-0123456789ab"),  # this process
+        make(".report.tmp-fedcba987654"),  # older form, recent
+        make(f".report.tmp-{dead}-ffffffff-0123456789ab"),  # other host: pid says nothing
+        make(f".report.old-{dead}-{host}-0123456789ab"),  # DIR missing: the old report
+        make(f".reports.tmp-{dead}-{host}-0123456789ab"),  # another DIR
+        make("report.tmp-notes", age=old_time),  # not hidden: not ours
+    ]
+    (tmp_path / f".report.tmp-{dead}-{host}-aaaaaaaaaaaa").symlink_to(kept[-1])
+    kept.append(tmp_path / f".report.tmp-{dead}-{host}-aaaaaaaaaaaa")
+    assert sorted(report.remove_stale_temporaries(target)) == sorted(gone)
+    assert all(not p.exists() for p in gone) and all(p.exists() for p in kept)
+    target.mkdir()
+    assert report.remove_stale_temporaries(target) == [kept[3]]  # DIR exists now
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
+def test_killed_run_leaves_a_folder_the_next_run_removes(
+    small_results: Results, tmp_path: Path
+) -> None:
+    """A SIGKILLed report run cannot clean up; the next run of the same DIR does."""
+    import signal
+    import subprocess
+    import sys
+
+    paths = [str(p) for p in write_small_scores(tmp_path / "s")]
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "report"
+    script = (
+        "import os, signal, sys\n"
+        "from fusionlab.evaluate import EvaluateOptions, evaluate_files\n"
+        "from fusionlab.report import figures, write_report\n"
+        "res = evaluate_files(sys.argv[2:], options=EvaluateOptions(bootstrap=0, "
+        "tuned='never'), progress=False)\n"
+        "def die(data, *, ax=None):\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "figures.PLOTS['confusion'] = die\n"
+        "write_report(res, sys.argv[1])\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(target), *paths], capture_output=True, timeout=120
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    left = _siblings(out)
+    assert len(left) == 1 and re.fullmatch(r"\.report\.tmp-\d+-[0-9a-f]{8}-[0-9a-f]{12}", left[0])
+    assert (out / left[0] / "figures").is_dir()  # half written
+    write_report(small_results, target)
+    assert _siblings(out) == ["report"]
 
 
 # --------------------------------------------------------------------------- browser

@@ -7,7 +7,9 @@ a switch between the probability and the logit domain, the segment-consensus
 rule (mean, max, variance-weighted), and live read-outs of top-1, top-5, mean
 class accuracy, the change against the best single stream, per-class accuracy
 bars, the grid-search optimum with its oracle and honest accuracy when the
-results hold a grid search, and the current setting as a command line. No
+results hold a grid search, and the current setting as a command line (the
+score files' paths as they were given to fusionlab, e.g. ``scores/x.npz``,
+shell-quoted: run it from the folder the report was made in). No
 server, no network, no framework: hand-written JavaScript inlined into the
 page, standard APIs only (``DecompressionStream``, typed arrays, canvas), from
 ``file://`` in Chromium (80+) and Firefox (113+).

@@ -7,12 +7,13 @@ exactness argument; this module implements it.
 from __future__ import annotations
 
 import base64
+import glob
 import math
+import shlex
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -37,6 +38,7 @@ __all__ = [
     "build_data",
     "decode_family",
     "emulate",
+    "files_argument",
     "page_numbers",
 ]
 
@@ -732,12 +734,35 @@ def grid_markers(
 
 
 def _files(ev: Evaluation) -> list[str]:
-    """File names of the latest epoch of each stream, in stream order (the weights' order).
+    """Score files of the latest epoch of each stream, in stream order (the weights' order).
 
-    Names only, so that the page does not depend on folders; the command lines
-    are to be run where the files are.
+    Each path exactly as it was given to fusionlab (:attr:`ScoreSet.path
+    <fusionlab.scores.ScoreSet.path>`, e.g. ``scores/x_rgb_e012.npz`` after
+    ``python -m fusionlab.evaluate scores/*.npz``), so that the page's command
+    lines run from the folder the report was made in. Empty when a set was not
+    read from a file (then the page shows ``FILES``).
     """
-    return [Path(p).name for k in _keys(ev) if (p := ev.sets[k].path)]
+    paths = [ev.sets[k].path for k in _keys(ev)]
+    return [str(p) for p in paths if p] if all(paths) else []
+
+
+def files_argument(files: Sequence[str]) -> str:
+    """The files as one shell-quoted command-line fragment (:func:`shlex.quote` each).
+
+    fusionlab expands glob patterns itself, so ``*``, ``?`` and ``[`` in a
+    path are escaped first (:func:`glob.escape`): the command then names
+    exactly that file.
+
+    Examples
+    --------
+    >>> print(files_argument(["scores/rgb.npz", "my scores/flow's.npz"]))
+    scores/rgb.npz 'my scores/flow'"'"'s.npz'
+    >>> print(files_argument(["s/rgb[1].npz"]))
+    's/rgb[[]1].npz'
+    >>> files_argument([])
+    'FILES'
+    """
+    return " ".join(shlex.quote(glob.escape(f)) for f in files) if files else "FILES"
 
 
 def build_evaluation(
@@ -757,6 +782,7 @@ def build_evaluation(
     k5 = min(5, c)
     cache = LogProbCache(ev)
     best = _best_single(results, ev)
+    files = _files(ev)
     meta: dict[str, Any] = {
         "name": ev.name,
         "n": int(y.size),
@@ -767,7 +793,9 @@ def build_evaluation(
         "classes": [str(n) for n in ev.class_names]
         if ev.class_names is not None
         else [f"class {i}" for i in range(c)],
-        "files": _files(ev),
+        "files": files,
+        # the files as the page's command lines show them (shell-quoted)
+        "filesArg": files_argument(files),
         "y": [int(v) for v in y],
         "domains": list(domains),
         "consensus": list(consensus),

@@ -220,10 +220,6 @@
     return e;
   }
 
-  function quote(s) {
-    return /^[A-Za-z0-9_.\/:=+@%,-]+$/.test(s) ? s : "'" + s.replace(/'/g, "'\\''") + "'";
-  }
-
   function label(name) { return name === "variance_weighted" ? "variance-weighted" : name.replace(/_/g, " "); }
 
   function copyText(text, button) {
@@ -550,7 +546,8 @@
   Explorer.prototype.updateCommands = function (ints) {
     const s = this.state;
     const meta = this.meta;
-    const files = meta.files.map(quote).join(" ") || "FILES";
+    // shell-quoted by fusionlab (shlex.quote), the paths as given to it
+    const files = meta.filesArg || "FILES";
     const w = s.w.join(":");
     let cmd = "python -m fusionlab.explorer " + files + " --weights " + w + " --domain " + s.domain;
     if (s.seg) { cmd += " --segment-weights " + s.u.join(":"); } else { cmd += " --consensus " + s.consensus; }

@@ -22,7 +22,20 @@ beside ``DIR`` and renamed into place at the end. An earlier report in ``DIR``
 (a folder holding ``report.md``) is replaced in one step; a failure half-way
 leaves ``DIR`` as it was. ``DIR`` must not be an existing file or a non-empty
 folder that holds no report. The same inputs give byte-identical files (no
-dates, no absolute paths).
+dates; paths only as the score files were given, in the explorer's command
+lines).
+
+Temporary folders are named ``.DIR.tmp-PID-HOST-RANDOM`` (PID: the writing
+process, HOST: 8 hex digits of a hash of the host name; an earlier report
+being replaced is moved to ``.DIR.old-PID-HOST-RANDOM`` for an instant). A run
+that is killed (SIGKILL, power loss) cannot remove its own, so every run first
+removes the stale ones of the same ``DIR``: those whose process is no longer
+running on this host, and any of them (also from other hosts, or of the older
+``.DIR.tmp-RANDOM`` form) in which nothing changed for :data:`STALE_AFTER_S`
+(one hour). A ``.old-`` folder is removed only while ``DIR`` exists (otherwise
+it is the previous report, left by a run killed between its two renames).
+Nothing else is touched. Such folders can always be deleted by hand when no
+report is being written to ``DIR``.
 
 Importing this package is light: the model, matplotlib and jinja2 are
 imported by the functions that use them.
@@ -32,10 +45,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import os
+import re
 import secrets
 import shutil
+import socket
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +68,7 @@ __all__ = [
     "add_report_argument",
     "build_model",
     "check_out_dir",
+    "remove_stale_temporaries",
     "run",
     "write_report",
 ]
@@ -114,8 +132,98 @@ def check_out_dir(out_dir: str | os.PathLike[str]) -> Path:
     return p
 
 
+#: A temporary folder of a report in which nothing changed for this many seconds is stale.
+STALE_AFTER_S = 3600.0
+
+
+def _host_tag() -> str:
+    """8 hex digits identifying this host in temporary folder names."""
+    return hashlib.sha256(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
+
+
 def _unique_sibling(target: Path, tag: str) -> Path:
-    return target.parent / f".{target.name}.{tag}-{secrets.token_hex(6)}"
+    unique = f"{os.getpid()}-{_host_tag()}-{secrets.token_hex(6)}"
+    return target.parent / f".{target.name}.{tag}-{unique}"
+
+
+def _pid_running(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host (POSIX; elsewhere always True)."""
+    if os.name != "posix" or pid <= 0:
+        return True  # cannot tell: treat as running, so only the age rule applies
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. PermissionError: it exists, owned by someone else
+        return True
+    return True
+
+
+def _last_change(folder: Path) -> float:
+    """Newest modification time of ``folder`` and everything in it (symlinks not followed)."""
+    newest = folder.lstat().st_mtime
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            with contextlib.suppress(OSError):
+                newest = max(newest, os.lstat(os.path.join(root, name)).st_mtime)
+    return newest
+
+
+def remove_stale_temporaries(
+    target: str | os.PathLike[str], *, max_age_s: float = STALE_AFTER_S
+) -> list[Path]:
+    """Remove temporary folders that killed report runs left beside ``target``.
+
+    Only hidden folders named after ``target`` by this module are considered:
+    ``.NAME.tmp-PID-HOST-RANDOM`` and ``.NAME.old-PID-HOST-RANDOM`` (and the
+    older ``.NAME.tmp-RANDOM``). One is removed when its process (PID) is no
+    longer running on this host (HOST matches), or when nothing in it changed
+    for ``max_age_s`` seconds. A ``.old-`` folder (an earlier report being
+    replaced) is removed only while ``target`` itself exists. Folders of this
+    process, symlinks and anything else are left alone; errors are ignored.
+
+    Parameters
+    ----------
+    target : str or path-like
+        The report folder (``DIR`` of ``--report DIR``).
+    max_age_s : float, default STALE_AFTER_S (one hour)
+
+    Returns
+    -------
+    list of Path
+        The folders removed.
+    """
+    target = Path(os.path.abspath(target))
+    pattern = re.compile(
+        rf"\.{re.escape(target.name)}\.(?P<tag>tmp|old)-"
+        r"(?:(?P<pid>[0-9]+)-(?P<host>[0-9a-f]{8})-)?[0-9a-f]{12}"
+    )
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return []
+    host, me, now = _host_tag(), os.getpid(), time.time()
+    removed: list[Path] = []
+    for entry in entries:
+        m = pattern.fullmatch(entry.name)
+        if m is None or (m["tag"] == "old" and m["pid"] is None):
+            continue
+        try:
+            if not entry.is_dir(follow_symlinks=False):
+                continue
+            if m["tag"] == "old" and not target.is_dir():
+                continue  # the previous report, left by a run killed mid-swap: keep it
+            pid = int(m["pid"]) if m["pid"] is not None else None
+            if pid == me and m["host"] == host:
+                continue  # this process is writing it (another thread)
+            dead = pid is not None and m["host"] == host and not _pid_running(pid)
+            if not dead and now - _last_change(Path(entry.path)) < max_age_s:
+                continue
+            shutil.rmtree(entry.path)
+        except OSError:
+            continue
+        removed.append(Path(entry.path))
+    return removed
 
 
 @contextlib.contextmanager
@@ -131,6 +239,8 @@ def _staged_dir(target: Path) -> Iterator[Path]:
     while not anc.exists():
         created.append(anc)
         anc = anc.parent
+    if not created:
+        remove_stale_temporaries(target)
     try:
         for d in reversed(created):
             d.mkdir()

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PLOTS",
     "confusion",
+    "importance",
     "learning_curve",
     "per_class",
     "q_heatmap",
@@ -338,19 +339,98 @@ def per_class(data: Mapping[str, Any], *, ax: Axes | None = None) -> Figure:
     return fig
 
 
+#: Class names longer than this are shortened (with "…") in the confusion matrix.
+MAX_LABEL_CHARS = 40
+
+
+def _text_width_in(texts: Sequence[str], *, size: float, weight: str = "normal") -> float:
+    """Width in inches of the widest of ``texts`` in the report's font at ``size`` points."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    prop = FontProperties(family="DejaVu Sans", weight=weight)
+    widest = 0.0
+    for t in texts:
+        if t:
+            widest = max(
+                widest, float(TextPath((0, 0), t, size=size, prop=prop).get_extents().width)
+            )
+    return widest / 72.0
+
+
+def _shorten(text: str, n: int = MAX_LABEL_CHARS) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _wrap_title(title: str, *, width_in: float, size: float) -> str:
+    """``title`` broken into lines (at " — " first, then at spaces) that fit ``width_in``."""
+    import textwrap
+
+    if _text_width_in([title], size=size, weight="bold") <= width_in:
+        return title
+    lines: list[str] = []
+    for part in title.split(" — "):
+        if _text_width_in([part], size=size, weight="bold") <= width_in:
+            lines.append(part)
+            continue
+        chars = max(8, int(len(part) * width_in / _text_width_in([part], size=size, weight="bold")))
+        lines.extend(textwrap.wrap(part, chars, break_on_hyphens=False) or [part])
+    return "\n".join(lines)
+
+
 def confusion(data: Mapping[str, Any], *, ax: Axes | None = None) -> Figure:
     """Row-normalised confusion matrix with class names on both axes.
 
     ``data``: ``matrix`` (n_classes, n_classes) counts, rows true classes;
-    ``class_names``; ``title``. The figure grows with the number of classes so
-    that every class keeps a readable label (51 and 101 classes: every class is
-    labelled, at 6-7 pt); above 150 classes only every k-th class is.
+    ``class_names``; ``title``. The figure is sized from the matrix and the
+    class names: the matrix takes 0.42 in per class up to 15 classes (counts
+    written in the cells) and 0.125 in per class above (6.3 to 15 in; 51 and
+    101 classes: every class labelled at 7 pt), the margins take the widest
+    name as measured in the report's font (names are shortened to
+    :data:`MAX_LABEL_CHARS` characters), and a long title is wrapped to the
+    figure's width, so nothing is clipped. Above 150 classes only every k-th
+    class is labelled.
     """
     cm = np.asarray(data["matrix"], dtype=np.float64)
-    names = list(data["class_names"])
+    names = [_shorten(str(n)) for n in data["class_names"]]
     c = cm.shape[0]
-    side = float(np.clip(3.2 + 0.125 * c, 5.5, 18.0))
-    fig, ax = _new((side + 0.9, side), ax)
+    title = str(data.get("title", "Confusion matrix"))
+    step = 1 if c <= 150 else math.ceil(c / 150)
+    ticks = np.arange(0, c, step)
+    shown = [names[i] for i in ticks]
+    side = float(np.clip(0.42 * c, 2.6, 6.3)) if c <= 15 else float(np.clip(0.125 * c, 6.3, 15.0))
+    fs = float(np.clip(0.78 * side / max(c, 1) * 72 * step, 4.5, 9.0))
+    cax = None
+    if ax is None:
+        # Explicit geometry (inches), from the measured names: the matrix keeps its size
+        # and nothing is clipped, whatever the names.
+        label_in = _text_width_in(shown, size=fs) + 0.06  # + tick length and pad
+        axis_label_in = 0.1 + 9 * 1.25 / 72 + 0.06  # margin, "true class" text, its pad
+        left = axis_label_in + label_in
+        bottom = axis_label_in + label_in
+        cb_gap, cb_width = 0.15, 0.16
+        right = cb_gap + cb_width + 0.05 + 8 * 2.2 / 72 + 0.07 + 2 * 9 * 1.25 / 72 + 0.12
+        title_size = 10.5
+        # the title is centred on the matrix: it may use the matrix width plus twice the
+        # narrower margin
+        title = _wrap_title(title, width_in=side + 2 * min(left, right) - 0.2, size=title_size)
+        top = 0.12 + 6 / 72 + (title.count("\n") + 1) * title_size * 1.25 / 72
+        width, height = left + side + right, bottom + side + top
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(width, height))
+        ax = fig.add_axes((left / width, bottom / height, side / width, side / height))
+        shrink = 0.8 if c <= 15 else 0.6
+        cax = fig.add_axes(
+            (
+                (left + side + cb_gap) / width,
+                (bottom + side * (1 - shrink) / 2) / height,
+                cb_width / width,
+                side * shrink / height,
+            )
+        )
+    else:
+        fig, ax = _new((6.4, 6.4), ax)
     totals = cm.sum(axis=1, keepdims=True)
     frac = np.divide(cm, totals, out=np.zeros_like(cm), where=totals > 0)
     from matplotlib.colors import PowerNorm
@@ -362,12 +442,8 @@ def confusion(data: Mapping[str, Any], *, ax: Axes | None = None) -> Figure:
         interpolation="nearest",
         aspect="equal",
     )
-    cell_pt = (side - 3.2) / max(c, 1) * 72 if c > 18 else 20.0
-    fs = float(np.clip(0.78 * cell_pt, 4.5, 9.0))
-    step = 1 if c <= 150 else math.ceil(c / 150)
-    ticks = np.arange(0, c, step)
-    ax.set_xticks(ticks, [names[i] for i in ticks], rotation=90, fontsize=fs)
-    ax.set_yticks(ticks, [names[i] for i in ticks], fontsize=fs)
+    ax.set_xticks(ticks, shown, rotation=90, fontsize=fs)
+    ax.set_yticks(ticks, shown, fontsize=fs)
     ax.tick_params(length=2, pad=1.5)
     ax.grid(False)
     for sp in ax.spines.values():
@@ -388,9 +464,12 @@ def confusion(data: Mapping[str, Any], *, ax: Axes | None = None) -> Figure:
                     )
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
-    ax.set_title(data.get("title", "Confusion matrix"))
-    cb = fig.colorbar(im, ax=ax, shrink=0.6, pad=0.02)
-    cb.set_label("fraction of the true class (square-root scale)")
+    ax.set_title(title)
+    if cax is not None:
+        cb = fig.colorbar(im, cax=cax)
+    else:
+        cb = fig.colorbar(im, ax=ax, shrink=0.6, pad=0.02)
+    cb.set_label("fraction of the true class\n(square-root scale)")
     return fig
 
 
@@ -448,12 +527,21 @@ def reliability(data: Mapping[str, Any], *, ax: Axes | None = None) -> Figure:
     return fig
 
 
+def _chosen(sub: Any) -> int:
+    """Position of the chosen grid point in ``sub``: its ``best`` column, else the first max."""
+    if "best" in sub and sub["best"].to_numpy(dtype=bool).any():
+        return int(np.flatnonzero(sub["best"].to_numpy(dtype=bool))[0])
+    return int(np.argmax(sub["top1"].to_numpy()))
+
+
 def weight_curve(data: Mapping[str, Any], *, ax: Axes | None = None) -> Figure:
     """Top-1 accuracy against the weight of the second of two streams.
 
-    ``data``: ``frame`` (columns ``domain, w_<s0>, w_<s1>, top1``), ``streams``
-    (two names), ``title``. One line per domain; the best point of each is
-    starred (ties: smallest weight).
+    ``data``: ``frame`` (columns ``domain, w_<s0>, w_<s1>, top1``, optional
+    ``best``: True at the chosen point of each domain), ``streams`` (two
+    names), ``title``. One line per domain, x = the weight ``α`` of the second
+    stream; the chosen point of each domain is starred (without ``best``: the
+    first highest point).
     """
     df = data["frame"]
     s0, s1 = data["streams"]
@@ -468,7 +556,7 @@ def weight_curve(data: Mapping[str, Any], *, ax: Axes | None = None) -> Figure:
         color, ls = styles.get(d, (pal[7], ":"))
         x = sub[f"w_{s1}"].to_numpy(dtype=float)
         yv = _pct(sub["top1"])
-        i = int(np.argmax(yv))
+        i = _chosen(sub)
         ax.plot(
             x,
             yv,
@@ -527,7 +615,7 @@ def weight_heatmap(data: Mapping[str, Any], *, ax: Axes | None = None) -> Figure
         interpolation="nearest",
         aspect="equal",
     )
-    best = int(np.argmax(sub["top1"].to_numpy()))
+    best = _chosen(sub)
     ax.plot(
         sub[f"w_{s1}"].iloc[best],
         sub[f"w_{s2}"].iloc[best],
@@ -543,6 +631,75 @@ def weight_heatmap(data: Mapping[str, Any], *, ax: Axes | None = None) -> Figure
     ax.set_title(data.get("title", "Stream weights") + f" ({dom})")
     cb = fig.colorbar(im, ax=ax, shrink=0.8)
     cb.set_label("top-1 accuracy (%)")
+    return fig
+
+
+def importance(data: Mapping[str, Any], *, ax: Axes | None = None) -> Figure:
+    """Shapley value and accuracy alone of each component, one panel per group.
+
+    ``data``: ``groups`` (dicts with ``title``, ``stream`` (the stream whose
+    segments the group holds, or None for the streams), ``components``
+    (labels), ``alone`` and ``shapley`` (fractions, one per component),
+    ``full`` (mean fusion of the group), ``chance`` (the empty coalition's
+    value)); ``streams`` (colours); ``title``. Per component a light bar
+    (accuracy alone) and a solid bar (Shapley value, labelled); a dashed line
+    at ``full`` and a dotted one at ``chance``. With ``ax`` only the first
+    group is drawn, into ``ax``.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    groups = list(data["groups"])
+    colors = stream_colors(list(data.get("streams", [])))
+    own = ax is None
+    if ax is None:
+        from matplotlib.figure import Figure
+
+        widths = [max(2, len(g["components"])) for g in groups]
+        fig = Figure(figsize=(max(6.4, 1.3 + 0.95 * sum(widths)), 4.2), layout="constrained")
+        axes = list(
+            fig.subplots(1, len(groups), sharey=True, squeeze=False, width_ratios=widths)[0]
+        )
+    else:
+        fig, ax = _new((6.4, 4.2), ax)
+        groups, axes = groups[:1], [ax]
+    lows = [0.0]
+    highs = [100.0]
+    for a, g in zip(axes, groups, strict=True):
+        n = len(g["components"])
+        x = np.arange(n, dtype=float)
+        alone, shap = _pct(g["alone"]), _pct(g["shapley"])
+        if g.get("stream") is not None:
+            cols = [colors.get(g["stream"], palette()[0])] * n
+        else:
+            cols = [colors.get(c, palette()[7]) for c in g["components"]]
+        a.bar(x - 0.2, alone, width=0.38, color=cols, alpha=0.35, edgecolor=cols, linewidth=0.8)
+        bars = a.bar(x + 0.2, shap, width=0.38, color=cols)
+        a.bar_label(bars, labels=[f"{v:+.1f}" for v in shap], fontsize=7, padding=1.5)
+        a.axhline(100 * g["full"], color="#444444", linestyle="--", linewidth=1.0)
+        a.axhline(100 * g["chance"], color="#888888", linestyle=":", linewidth=1.0)
+        a.axhline(0.0, color="#222222", linewidth=0.6)
+        a.set_xticks(x, list(g["components"]))
+        a.set_xlim(-0.6, n - 0.4)
+        a.grid(axis="x", visible=False)
+        if own:
+            a.set_title(g["title"], fontsize=9.5)
+        else:
+            a.set_title(f"{data.get('title', 'Importance')}: {g['title']}")
+        a.set_xlabel("segment" if g.get("stream") is not None else "stream")
+        lows.append(float(min(shap.min(initial=0.0), alone.min(initial=0.0))))
+        highs.append(float(max(shap.max(initial=0.0), 100 * g["full"])))
+    axes[0].set_ylim(min(lows) - 5.0, max(highs) + 6.0)
+    axes[0].set_ylabel("top-1 accuracy, Shapley value (%)")
+    if own:
+        fig.suptitle(data.get("title", "Importance"), fontweight="bold", fontsize=10.5)
+        handles = [
+            Patch(facecolor="#777777", alpha=0.35, edgecolor="#777777", label="accuracy alone"),
+            Patch(facecolor="#777777", label="Shapley value (points)"),
+            Line2D([], [], color="#444444", linestyle="--", label="mean fusion of the group"),
+            Line2D([], [], color="#888888", linestyle=":", label="chance (empty subset)"),
+        ]
+        fig.legend(handles=handles, loc="outside lower center", ncols=4)
     return fig
 
 
@@ -637,6 +794,7 @@ PLOTS: dict[str, PlotFn] = {
     "reliability": reliability,
     "weight_curve": weight_curve,
     "weight_heatmap": weight_heatmap,
+    "importance": importance,
     "learning_curve": learning_curve,
     "q_heatmap": q_heatmap,
     "subset_accuracy": subset_accuracy,

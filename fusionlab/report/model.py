@@ -652,6 +652,9 @@ def _evaluation_section(
     seg = _segments(ctx, fact)
     if seg is not None:
         sec.children.append(seg)
+    imp = _importance(ctx, extras.get("importance"), best_fusion)
+    if imp is not None:
+        sec.children.append(imp)
     # The report draws its own weight curve even when a grid search is among the
     # extras: those are rendered generically (tables), not plotted.
     wc = _weight_curve(ctx, fact, best_fusion, steps)
@@ -674,6 +677,8 @@ def _evaluation_section(
     for name, value in extras.items():
         if name in COVERED_EXTRAS and diversity is not None:
             continue  # the complementarity section shows these (and more)
+        if name == "importance" and imp is not None:
+            continue  # shown above, formatted
         sec.children.append(_extra_section(name, value, level=3, prefix=ctx.fig("x-")))
     for child in sec.children:
         for s in child.walk():
@@ -1006,6 +1011,134 @@ def _segments(ctx: _Ctx, fact: EvaluationFacts) -> Section | None:
     return Section("Per-segment accuracy", [_table(rows, cols, cap), fig])
 
 
+#: Keys of an importance row (:func:`fusionlab.importance.summary`) the report needs.
+_IMPORTANCE_KEYS = frozenset(
+    {
+        "over",
+        "stream",
+        "domain",
+        "component",
+        "alone_top1",
+        "drop_top1",
+        "shapley",
+        "learned_weight",
+        "most_confident_rate",
+        "full_top1",
+        "empty_value",
+    }
+)
+
+
+def _component_label(name: str) -> str:
+    """``rgb/seg1`` -> ``rgb:1`` (as in the complementarity tables); other names as they are."""
+    head, sep, tail = name.rpartition("/seg")
+    return f"{head}:{tail}" if sep and head and tail.isdigit() else name
+
+
+def _importance(ctx: _Ctx, value: Any, best_fusion: dict[str, Any] | None) -> Section | None:
+    """Per-segment and per-stream importance (``Results.extra["importance"]``, a list of
+    :func:`fusionlab.importance.summary` rows): a formatted table and a bar plot.
+
+    Returns None when ``value`` is missing or not in that form (it is then shown generically).
+    """
+    if not isinstance(value, (list, tuple)) or not value:
+        return None
+    if not all(isinstance(r, Mapping) and _IMPORTANCE_KEYS <= set(r) for r in value):
+        return None
+    rows: list[dict[str, Any]] = []
+    for r in value:
+        group = f"segments of {r['stream']}" if r["over"] == "segments" else str(r["over"])
+        lw = r["learned_weight"]
+        rows.append(
+            {
+                "group": group,
+                "component": _component_label(str(r["component"])),
+                "domain": r["domain"],
+                "alone": r["alone_top1"],
+                "full": r["full_top1"],
+                "drop": r["drop_top1"],
+                "shapley": r["shapley"],
+                "learned": math.nan if lw is None else float(lw),
+                "confident": r["most_confident_rate"],
+            }
+        )
+    cols = [
+        Column("group", "components"),
+        Column("component", "component"),
+        Column("domain", "domain"),
+        Column("alone", "alone %", "pct"),
+        Column("full", "all, mean fusion %", "pct"),
+        Column("drop", "leave-one-out drop (points)", "signed_pct"),
+        Column("shapley", "Shapley value (points)", "signed_pct"),
+        Column("learned", "learned weight", "decimal"),
+        Column("confident", "most confident %", "pct"),
+    ]
+    chance = float(value[0]["empty_value"])
+    n_classes = round(1 / chance) if chance > 0 else ctx.n_classes
+    cap = (
+        "Importance of each segment within its stream and of each stream, for the top-1 "
+        "accuracy of mean fusion (sum rule in the prob domain, product rule in logit). "
+        "Alone: the component by itself. All: mean fusion of every component of the group. "
+        "Leave-one-out drop: all minus mean fusion without this component, in points "
+        "(negative: the others do better without it). Shapley value: the component's exact "
+        "Shapley value in the game whose value is the accuracy of mean fusion over a subset "
+        f"of the group, the empty subset being worth chance (1/C = 1/{n_classes} = "
+        f"{_fmt(chance, 'pct')} %), in points; a group's values add up to its all accuracy "
+        "minus chance. Learned weight: the learned-linear weight of the component fitted on "
+        "all videos (an oracle, weights summing to 1; blank when not fitted). Most "
+        "confident: the share of videos on which the component has the highest top-class "
+        "probability (ties to the first component)."
+    )
+    blocks: list[Block] = [_table(rows, cols, cap)]
+    domains = list(dict.fromkeys(str(r["domain"]) for r in value))
+    dom = domains[0]
+    if best_fusion is not None and best_fusion["domain"] in domains:
+        dom = str(best_fusion["domain"])
+    groups: list[dict[str, Any]] = []
+    for r, row in zip(value, rows, strict=True):
+        if r["domain"] != dom:
+            continue
+        if not groups or groups[-1]["title"] != row["group"]:
+            groups.append(
+                {
+                    "title": row["group"],
+                    "stream": r["stream"] if r["over"] == "segments" else None,
+                    "components": [],
+                    "alone": [],
+                    "shapley": [],
+                    "full": float(r["full_top1"]),
+                    "chance": float(r["empty_value"]),
+                }
+            )
+        g = groups[-1]
+        label = row["component"]
+        if g["stream"] is not None and label.startswith(f"{g['stream']}:"):
+            label = label[len(str(g["stream"])) + 1 :]  # the panel names the stream
+        g["components"].append(label)
+        g["alone"].append(float(r["alone_top1"]))
+        g["shapley"].append(float(r["shapley"]))
+    if groups:
+        blocks.append(
+            FigureBlock(
+                ctx.fig("importance"),
+                "Importance",
+                f"Shapley value (solid) and accuracy alone (light) of each segment of each "
+                f"stream and of each stream, for mean fusion in the {dom} domain; dashed: "
+                "mean fusion of the whole group, dotted: chance (the value of the empty "
+                "subset). The Shapley values of a group add up to the distance between the "
+                "two lines.",
+                "importance",
+                {
+                    "groups": groups,
+                    "streams": list(ctx.ev.streams),
+                    "domain": dom,
+                    "title": f"Importance ({dom}) — {ctx.ev.name}",
+                },
+            )
+        )
+    return Section("Segment and stream importance", blocks)
+
+
 def _compositions(total: int, k: int) -> list[tuple[int, ...]]:
     """All k-tuples of non-negative integers summing to ``total``, lexicographic."""
     if k == 1:
@@ -1020,7 +1153,16 @@ def _compositions(total: int, k: int) -> list[tuple[int, ...]]:
 def _weight_curve(
     ctx: _Ctx, fact: EvaluationFacts, best_fusion: dict[str, Any] | None, steps: int
 ) -> Section | None:
+    """The report's own weight grid over two or three streams.
+
+    The optimum is chosen as :mod:`fusionlab.search` chooses it
+    (:func:`~fusionlab.search.select_best`): most videos right, ties to the point
+    closest to uniform weights (:func:`~fusionlab.search.uniform_distance`), then
+    to the first in lexicographic order of the integer weights.
+    """
     import pandas as pd
+
+    from ..search import select_best, uniform_distance
 
     streams = list(ctx.ev.streams)
     if len(streams) not in (2, 3):
@@ -1029,29 +1171,31 @@ def _weight_curve(
     domains = list(ctx.opts.domains)
     total = steps if len(streams) == 2 else max(1, steps // 2)
     comps = _compositions(total, len(streams))
+    tie_key = uniform_distance(np.array(comps, dtype=np.int64), total)
     recs = []
+    best_of: dict[str, int] = {}
+    rights: dict[str, list[int]] = {}
     for d in domains:
+        n_right = rights[d] = []
         for comp in comps:
             # Integer weights: normalised exactly (rules.normalize_weights), so the 1:1
             # point equals the table's 1:1 row bit for bit.
             spec = FusionSpec("two-level", keys, "mean", "weighted", d, tuple(map(float, comp)))
             fused = spec.fused(ctx.ev, ctx.cache)[ctx.known]
-            acc = float(np.mean(np.argmax(fused, axis=1) == ctx.y))
+            right = np.argmax(fused, axis=1) == ctx.y
+            n_right.append(int(np.count_nonzero(right)))
             w = [c / total for c in comp]
             recs.append(
                 {
                     "domain": d,
                     **{f"w_{s}": wi for s, wi in zip(streams, w, strict=True)},
-                    "top1": acc,
+                    "top1": float(np.mean(right)),
                 }
             )
+        best_of[d] = len(recs) - len(comps) + select_best(n_right, tie_key)
     df = pd.DataFrame(recs)
+    df["best"] = [i in best_of.values() for i in range(len(df))]
     fact.weight_curve = df
-    best_rows = []
-    for d in domains:
-        sub = df[df["domain"] == d]
-        i = int(np.argmax(sub["top1"].to_numpy()))  # ties: first grid point
-        best_rows.append(sub.iloc[i])
     wcols = [f"w_{s}" for s in streams]
     cols = [Column("domain", "domain")]
     cols += [
@@ -1060,8 +1204,8 @@ def _weight_curve(
     ]
     cols += [Column("top1", "top-1 %", "pct"), Column("equal", "equal weights %", "pct")]
     rows = []
-    for br in best_rows:
-        d = br["domain"]
+    for d in domains:
+        br = df.iloc[best_of[d]]
         sub = df[df["domain"] == d]
         eq = sub[np.isclose(sub[wcols].to_numpy(), 1 / len(streams)).all(axis=1)]
         rows.append(
@@ -1073,26 +1217,61 @@ def _weight_curve(
             }
         )
     step = 1 / total
-    what = (
-        f"flow weight α in [0, 1] (step {step:g})"
-        if len(streams) == 2
-        else f"weights on the simplex (step {step:g})"
-    )
+    names = [_stream_title(s) for s in streams]
+    if len(streams) == 2:
+        what = (
+            f"the {names[1]} weight α in [0, 1] at step {step:g} (the {names[0]} weight is "
+            f"1 − α; {total + 1} points)"
+        )
+        order = (
+            f"then to the first in fusionlab.search's enumeration order, which counts the "
+            f"{names[0]} weight up from 0 (so the larger α)"
+        )
+    else:
+        what = f"the simplex of weights at step {step:g} ({len(comps)} points)"
+        order = (
+            "then to the first in fusionlab.search's enumeration order (lexicographic in the "
+            f"{':'.join(names)} weights)"
+        )
     cap = (
         f"Weighted mean of the streams (after mean segment consensus) over {what}, computed "
         "by the report on the test videos themselves: the best weight is an oracle choice, "
-        "optimistic by construction. Ties go to the first grid point."
+        "optimistic by construction. As in the grid search (fusionlab.search), ties between "
+        f"equally accurate weights go to the point closest to equal weights, {order}."
     )
-    if len(streams) == 2:
-        cap = cap.replace("flow weight", f"{_stream_title(streams[1])} weight")
+    grid_step = getattr(ctx.opts, "grid_step", None)
+    tuned_grid = any(r.get("level") == "grid" and r.get("over") == "streams" for r in ctx.tuned)
+    if tuned_grid and grid_step is not None and not math.isclose(float(grid_step), step):
+        cap += f" The tuned table's grid uses step {float(grid_step):g}"
+        coarse = round(1 / float(grid_step))
+        if math.isclose(coarse * float(grid_step), 1.0) and coarse < total and total % coarse == 0:
+            # the tuned grid's points are among these: the same rule on them alone
+            on = np.flatnonzero((np.array(comps) % (total // coarse) == 0).all(axis=1))
+            picks = []
+            for d in domains:
+                j = on[select_best([rights[d][i] for i in on], tie_key[on])]
+                picks.append(f"{':'.join(f'{c / total:g}' for c in comps[j])} ({d})")
+            cap += (
+                f"; on its points alone the same rule picks {':'.join(names)} {', '.join(picks)}."
+            )
+        else:
+            cap += ", so its best weights can differ where the accuracy is flat."
     plot = "weight_curve" if len(streams) == 2 else "weight_heatmap"
     dom = None
     if best_fusion is not None and best_fusion["domain"] in domains:
         dom = best_fusion["domain"]
+    fig_cap = (
+        f"Top-1 accuracy against the {names[1]} weight α (the {names[0]} weight is 1 − α), "
+        "oracle: tuned on the test videos; the star marks the best weight of each domain "
+        "(ties as in the table)."
+        if len(streams) == 2
+        else "Top-1 accuracy over the stream weights (oracle: tuned on the test videos); the "
+        "star marks the best point (ties as in the table)."
+    )
     fig = FigureBlock(
         ctx.fig("weights"),
         "Stream weights" if len(streams) == 2 else "Stream weights (simplex)",
-        "Top-1 accuracy against the stream weights (oracle: tuned on the test videos).",
+        fig_cap,
         plot,
         {
             "frame": df,
@@ -1282,6 +1461,17 @@ def _oracle_section(df: pd.DataFrame) -> Section | None:
     return Section("Oracle bound", [_table(rows, cols, cap)])
 
 
+#: How fusionlab.diversity.subset_accuracy breaks ties between equally good weights.
+_SUBSET_TIES = (
+    "Ties between equally accurate weights are broken as fusionlab.diversity does, not as "
+    "the grid search does: first to the weights that use more members (fewer zero "
+    "weights), then to those that leave out the highest-numbered members, then to the "
+    "first in lexicographic order (the first member's weight counted up from 0.1). So on "
+    "the full set these weights can differ from the tuned table's, whose ties go to the "
+    "weights closest to equal."
+)
+
+
 def _subsets_section(ctx: _Ctx, df: pd.DataFrame) -> Section | None:
     if df.empty:
         return None
@@ -1317,7 +1507,7 @@ def _subsets_section(ctx: _Ctx, df: pd.DataFrame) -> Section | None:
                 cols,
                 "Accuracy of each subset of a stream's segments (1+2: segments 1 and 2 "
                 "only): mean fusion, and the best fixed weights on the subset at step 0.1 "
-                "(an oracle, tuned on these videos).",
+                f"(an oracle, tuned on these videos). {_SUBSET_TIES}",
             )
         )
     if flat_rows:
@@ -1330,7 +1520,12 @@ def _subsets_section(ctx: _Ctx, df: pd.DataFrame) -> Section | None:
                 shown,
                 cols,
                 f"The {len(shown)} best of the {len(flat_rows)} subsets of all stream × segment "
-                f"components by mean accuracy ({d0} domain).",
+                f"components by mean accuracy ({d0} domain); best weights at step 0.1"
+                + (
+                    ", ties broken as in the table above."
+                    if rows
+                    else f" (an oracle, tuned on these videos). {_SUBSET_TIES}"
+                ),
             )
         )
     streams = [s for s in sets if s != "flat"]
