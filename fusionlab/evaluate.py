@@ -637,7 +637,7 @@ def _pairs(
     opts: EvaluateOptions,
 ) -> list[dict[str, Any]]:
     """Complementarity of every pair of streams (latest epoch, mean consensus), per domain."""
-    from .diversity import pairwise_table
+    from .diversity import pair_stats
 
     out: list[dict[str, Any]] = []
     if len(ev.streams) < 2:
@@ -652,12 +652,28 @@ def _pairs(
             and sp.domain == d
             and sp.streams[0] in latest
         ]
-        if len(idx) < 2:
-            continue
-        names = [specs[i].streams[0][0] for i in idx]
-        table = pairwise_table(correct[idx], names)
-        for rec in table.to_dict(orient="records"):
-            out.append({"domain": d, **{str(k): v for k, v in rec.items()}})
+        for a_pos, i in enumerate(idx):
+            for j in idx[a_pos + 1 :]:
+                st = pair_stats(correct[i], correct[j])
+                out.append(
+                    {
+                        "domain": d,
+                        "a": specs[i].streams[0][0],
+                        "b": specs[j].streams[0][0],
+                        "n_videos": st.n,
+                        "n11": st.n11,
+                        "n10": st.n10,
+                        "n01": st.n01,
+                        "n00": st.n00,
+                        "acc_a": st.acc_a,
+                        "acc_b": st.acc_b,
+                        "disagreement": st.disagreement,
+                        "double_fault": st.double_fault,
+                        "q": st.q,
+                        "correlation": st.correlation,
+                        "oracle": st.oracle,
+                    }
+                )
     return out
 
 
