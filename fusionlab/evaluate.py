@@ -989,6 +989,8 @@ def _extra_row_keys(kind: str, evaluation: str, rec: dict[str, Any]) -> dict[str
 
 def _json_value(v: Any) -> Any:
     """Plain JSON values: lists for arrays and tuples, None for NaN and infinities."""
+    if isinstance(v, dict):
+        return {str(k): _json_value(x) for k, x in v.items()}
     if isinstance(v, float | np.floating):
         return float(v) if math.isfinite(v) else None
     if isinstance(v, np.integer):

@@ -557,10 +557,11 @@ class LearnedResult:
             "honest_top1_std": self.honest_top1_std,
             "honest_top5": self.honest_top5,
             "honest_per_repeat": self.honest_per_repeat.tolist(),
-            "folds": self.folds.folds,
-            "repeats": self.folds.repeats,
-            "seed": self.folds.seed,
-            "stratified": self.folds.stratified,
+            "selection": "cross-fit" if self.folds is not None else "val",
+            "folds": None if self.folds is None else self.folds.folds,
+            "repeats": None if self.folds is None else self.folds.repeats,
+            "seed": None if self.folds is None else self.folds.seed,
+            "stratified": None if self.folds is None else self.folds.stratified,
             "notes": list(self.notes),
         }
 

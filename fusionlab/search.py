@@ -2069,7 +2069,10 @@ def run(args: argparse.Namespace) -> int:
         results.append(replace(res, evaluation=ev.name, over=args.over))
     if args.format == "json":
         docs = [r.to_dict() for r in results]
-        text = json.dumps(docs[0] if len(docs) == 1 else docs, indent=2) + "\n"
+        from .evaluate import _json_value
+
+        plain = _json_value(docs[0] if len(docs) == 1 else docs)
+        text = json.dumps(plain, indent=2, allow_nan=False) + "\n"
     else:
         text = "\n".join(format_grid(r) for r in results)
     write_output(args.output, text)

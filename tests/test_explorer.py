@@ -774,3 +774,31 @@ def test_copied_command_lines_run_from_where_the_files_were_given(
     fl_evaluate.add_arguments(parser)
     parser.parse_args(argv[3:])
     assert [str(p) for p in scores.resolve_paths(argv[3:5])] == rel
+
+
+def test_json_output_is_strict_json_with_absent_classes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in review: per-class accuracy of a class without videos was written as NaN."""
+    import json as _json
+
+    from fusionlab import cli
+    from fusionlab.scores import save as _save
+
+    rng = np.random.default_rng(0)
+    files = []
+    for stream in ("rgb", "flow"):
+        p = rng.dirichlet(np.ones(6), size=(12, 2))
+        labels = np.arange(12) % 4  # classes 4 and 5 have no video
+        _save(
+            tmp_path / f"{stream}.npz",
+            p,
+            labels,
+            [f"v{i}" for i in range(12)],
+            kind="prob",
+            stream=stream,
+        )
+        files.append(str(tmp_path / f"{stream}.npz"))
+    assert cli.main(["explorer", *files, "--weights", "1:2", "--format", "json"]) == 0
+    doc = _json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(c))
+    assert doc["per_class"][4] is None

@@ -163,3 +163,23 @@ def test_separable_folds_do_not_inherit_the_oracle() -> None:
     res = learned.learned_fusion(x, y, folds=4, repeats=10)
     assert res.oracle_top1 == 1.0
     assert res.honest_top1 is not None and res.honest_top1 < 0.99
+
+
+def test_val_fit_scores_on_the_other_subset() -> None:
+    rng = np.random.default_rng(1)
+
+    def data(n: int) -> tuple[np.ndarray, np.ndarray]:
+        y = np.arange(n) % 4
+        z = rng.standard_normal((n, 2, 4))
+        z[np.arange(n), 0, y] += 1.0
+        z[np.arange(n), 1, y] += 2.0
+        return z - np.log(np.exp(z).sum(2, keepdims=True)), y
+
+    x, y = data(200)
+    xv, yv = data(150)
+    res = learned.learned_fusion(x, y, val=(xv, yv))
+    fit = learned.fit_linear(xv, yv)
+    expected = (np.argmax(fit.scores(x), axis=1) == y).mean()
+    assert res.honest_top1 == expected and res.honest_top1_std == 0.0
+    d = res.to_dict()
+    assert d["selection"] == "val" and d["folds"] is None

@@ -214,7 +214,10 @@ def run(args: argparse.Namespace) -> int:
         data = build_data(results)
         write_page(data, args.html, names=[ev.name for ev in evs])
     if args.fmt == "json":
-        text = json.dumps(docs[0] if len(docs) == 1 else docs, indent=2) + "\n"
+        from ..evaluate import _json_value
+
+        plain = _json_value(docs[0] if len(docs) == 1 else docs)
+        text = json.dumps(plain, indent=2, allow_nan=False) + "\n"
     else:
         text = "\n".join(lines) + "\n"
     write_output(args.output, text)
