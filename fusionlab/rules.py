@@ -137,18 +137,30 @@ def _masked_weighted_sum(v: Array, w: Array) -> Array:
 def _row_normalize(w: Array, mask: Mask) -> Array:
     """Normalise per-video component weights (N, K) over valid components.
 
-    Rows whose valid weights are all zero fall back to equal weights.
+    Rows whose valid weights are all zero fall back to equal weights. Row sums
+    are accumulated left to right (numpy's pairwise ``sum`` differs in the last
+    bit beyond 8 components), the order of :mod:`fusionlab.search`'s exact
+    reference, so both give bit-identical weights.
     """
     if mask is not None:
         w = np.where(mask, w, 0.0)
-    total = w.sum(axis=1, keepdims=True)
+    total = _row_sum(w)
     zero = total[:, 0] <= 0
     if zero.any():
         eq = np.ones_like(w[zero]) if mask is None else mask[zero].astype(np.float64)
         w = w.copy()
         w[zero] = eq
-        total = w.sum(axis=1, keepdims=True)
+        total = _row_sum(w)
     out: Array = w / total
+    return out
+
+
+def _row_sum(w: Array) -> Array:
+    """Sum over axis 1, left to right, keeping the axis: (N, K) -> (N, 1)."""
+    total = w[:, 0].copy()
+    for j in range(1, w.shape[1]):
+        total = total + w[:, j]
+    out: Array = total[:, None]
     return out
 
 
@@ -514,5 +526,3 @@ def flat_components(
     return x, np.concatenate(full, axis=1)
 
 
-#: Callables in the registry, for the property tests.
-RULE_FUNCTIONS: dict[str, Callable[..., Array]] = {k: r.fn for k, r in RULES.items()}

@@ -227,3 +227,17 @@ def test_other_errors() -> None:
         rules.fuse("topk_mean", _x(), domain="prob", k=0)
     with pytest.raises(UsageError, match="shape"):
         rules.fuse("mean", _x()[0], domain="prob")
+
+
+@pytest.mark.parametrize("domain", rules.DOMAINS)
+def test_weighted_rule_equals_search_reference_bit_for_bit(domain: rules.Domain) -> None:
+    """Found in review: with 20 masked components the two differed in the last bit."""
+    from fusionlab.search import fuse_weighted
+
+    x = _x(n=60, k=20, c=7, seed=9)
+    mask = np.random.default_rng(1).random((60, 20)) < 0.7
+    mask[:, 0] = True
+    w = np.random.default_rng(2).integers(1, 9, 20).astype(float)
+    a = rules.fuse("weighted", x, mask, domain=domain, weights=w)
+    b = fuse_weighted(x, rules.normalize_weights(w, 20), mask, domain=domain)
+    np.testing.assert_array_equal(a, b)
