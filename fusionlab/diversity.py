@@ -1553,8 +1553,9 @@ def format_diversity(
                 parts.append(
                     f"Where fusion wins and loses: {s['fusion']} ({100 * s['fusion_top1']:.2f}%) "
                     f"vs {s['single']} ({100 * s['single_top1']:.2f}%): fixed {s['fixed']} "
-                    f"({s['fixed_all_wrong']} with every component wrong), broken "
-                    f"{s['broken']}, net {s['net']:+d} of {s['n_videos']} videos"
+                    f"(single wrong, fusion right), broken {s['broken']}, net {s['net']:+d} of "
+                    f"{s['n_videos']} videos; {s['fixed_all_wrong']} right although every "
+                    "component is wrong"
                 )
                 wins = t["wins"]
                 changed = wins[(wins["fixed"] > 0) | (wins["broken"] > 0)]

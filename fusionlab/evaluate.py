@@ -412,7 +412,16 @@ def evaluate(
             if pairs:
                 extra.setdefault("complementarity", {})[ev.name] = pairs
             if _wants_tuned(ev, opts):
-                tuned, importance = _tuned_rows(ev, opts, val=vals.get(id(ev)))
+                val = vals.get(id(ev))
+                n_known = int((ev.labels >= 0).sum())
+                if val is None and n_known < 2 * opts.folds:
+                    extra.setdefault("notes", []).append(
+                        f"{ev.name}: no tuned rows: {n_known} videos with a label are too few "
+                        f"to cross-fit with {opts.folds} folds"
+                    )
+                    records.extend(rows)
+                    continue
+                tuned, importance = _tuned_rows(ev, opts, val=val)
                 rows = _sorted_rows(rows + tuned)
                 extra.setdefault("importance", {})[ev.name] = importance
             records.extend(rows)
@@ -1112,6 +1121,8 @@ def run(args: argparse.Namespace) -> int:
     opts = options_from_args(args)
     results = evaluate_files(args.files, options=opts, progress=not args.quiet)
     if not args.quiet:
+        for note in results.extra.get("notes", []):
+            print(f"note: {note}", file=sys.stderr)
         if len(results.evaluations) > 1:
             print(
                 f"note: {len(results.evaluations)} evaluations (files are grouped by the "

@@ -419,3 +419,27 @@ def test_tuned_on_val_scored_on_test(tmp_path: Path, capsys: pytest.CaptureFixtu
     )
     doc = json.loads(capsys.readouterr().out)
     assert doc["selection"] == "val" and doc["honest_top1"] == pytest.approx(g.honest_top1)
+
+
+def test_too_few_videos_for_cross_fitting_skip_tuned_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found in review: a 4-video val subset stopped the whole evaluate command."""
+    files = []
+    for stream in ("rgb", "flow"):
+        p = np.random.default_rng(0).dirichlet(np.ones(3), size=(4, 2))
+        save(
+            tmp_path / f"{stream}.npz",
+            p,
+            [0, 1, 2, 0],
+            ["a", "b", "c", "d"],
+            kind="prob",
+            stream=stream,
+            subset="val",
+        )
+        files.append(str(tmp_path / f"{stream}.npz"))
+    assert cli.main(["evaluate", *files, "--format", "json", "--bootstrap", "0"]) == 0
+    out = capsys.readouterr()
+    rows = json.loads(out.out)
+    assert not any(r["level"] in ("grid", "learned") for r in rows)
+    assert "too few to cross-fit" in out.err

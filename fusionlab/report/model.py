@@ -1561,9 +1561,12 @@ def _wins_section(
     text = (
         f"The best fusion ({s['fusion']}, {_fmt(s['fusion_top1'], 'pct')} %) against the best "
         f"single stream ({s['single']}, {_fmt(s['single_top1'], 'pct')} %) on {s['n_videos']} "
-        f"videos: it fixes {s['fixed']} videos ({s['fixed_all_wrong']} of them with every "
-        f"fused component wrong) and breaks {s['broken']}, a net change of {s['net']:+d} "
-        f"videos ({_fmt(s['fusion_top1'] - s['single_top1'], 'signed_pct')} points)."
+        f"videos: it fixes {s['fixed']} videos the single stream gets wrong and breaks "
+        f"{s['broken']} it gets right, a net change of {s['net']:+d} videos "
+        f"({_fmt(s['fusion_top1'] - s['single_top1'], 'signed_pct')} points). "
+        f"{s['fixed_all_wrong']} videos come out right although every fused component is "
+        "wrong (these need not be among the fixed ones: a stream's consensus can be right "
+        "when each of its segments is wrong)."
     )
     blocks: list[Block] = [Paragraph(text)]
     changed = wins[(wins["fixed"] > 0) | (wins["broken"] > 0)] if not wins.empty else wins
@@ -1574,7 +1577,7 @@ def _wins_section(
             Column("class_name", "class"),
             Column("n_videos", "videos", "int"),
             Column("fixed", "fixed", "int"),
-            Column("fixed_all_wrong", "fixed, all wrong", "int"),
+            Column("fixed_all_wrong", "right, every component wrong", "int"),
             Column("broken", "broken", "int"),
             Column("net", "net", "int"),
         ]
