@@ -206,7 +206,7 @@ class FusionSpec:
     def output_domain(self) -> Domain:
         """Domain of the raw fused scores (vote always gives probability-like scores)."""
         rule = rules.get_rule(self.fusion or self.consensus or "mean")
-        return "prob" if rule.output == "prob" else self.compute_domain
+        return rule.output_domain(self.compute_domain)
 
     def log_probs(self, ev: Evaluation, cache: LogProbCache | None = None) -> Array:
         """Fused scores normalised to log-probabilities, (n_videos, n_classes)."""

@@ -101,6 +101,10 @@ class Rule:
     symmetric: bool = True
     output: Literal["domain", "prob"] = "domain"
 
+    def output_domain(self, domain: Domain) -> Domain:
+        """Domain of the raw fused scores when the rule runs in ``domain``."""
+        return "prob" if self.output == "prob" else domain
+
 
 # --------------------------------------------------------------------------- helpers
 
@@ -462,7 +466,7 @@ def fuse_log_probs(
     """:func:`fuse`, then :func:`to_log_probs` in the rule's output domain."""
     rule = get_rule(name)
     fused = rule.fn(x, mask, domain=domain, **params)
-    return to_log_probs(fused, "prob" if rule.output == "prob" else domain)
+    return to_log_probs(fused, rule.output_domain(domain))
 
 
 def two_level(

@@ -241,3 +241,10 @@ def test_weighted_rule_equals_search_reference_bit_for_bit(domain: rules.Domain)
     a = rules.fuse("weighted", x, mask, domain=domain, weights=w)
     b = fuse_weighted(x, rules.normalize_weights(w, 20), mask, domain=domain)
     np.testing.assert_array_equal(a, b)
+
+
+def test_output_domain_property() -> None:
+    for name, rule in rules.RULES.items():
+        for d in rules.DOMAINS:
+            expected = "prob" if name == "vote" else d
+            assert rule.output_domain(d) == expected

@@ -438,9 +438,7 @@ class _Ctx:
         return np.asarray(np.argmax(self.fused(spec), axis=1), dtype=np.int64)
 
     def log_probs(self, spec: FusionSpec) -> FloatArray:
-        rule = rules.get_rule(spec.fusion or spec.consensus or "mean")
-        out: Domain = "prob" if rule.output == "prob" else spec.compute_domain
-        return rules.to_log_probs(self.fused(spec), out)
+        return rules.to_log_probs(self.fused(spec), spec.output_domain)
 
     def fig(self, stem: str) -> str:
         return f"{self.prefix}{stem}"
