@@ -18,12 +18,12 @@ single segments) get one row with domain ``"any"``.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -31,8 +31,17 @@ import numpy.typing as npt
 from . import metrics, rules
 from ._io import write_output
 from .errors import UsageError
+from .jsonio import SCHEMA_VERSION, dumps, file_sha256, json_value
 from .rules import Domain
 from .scores import Evaluation, ScoreSet, group, load, resolve_paths
+from .weights import (
+    WeightSpec,
+    format_weights,
+    named_weights,
+    parse_weights,
+    resolve_weights,
+    weights_arg,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,8 +58,11 @@ __all__ = [
 
 Array = npt.NDArray[np.float64]
 Format = Literal["table", "markdown", "csv", "json"]
-#: Fixed RGB:flow weights every table shows (stream order: rgb, flow, others).
+#: Fixed RGB:flow weights every table shows for two-stream evaluations, in the
+#: documented stream order (:func:`fusionlab.weights.stream_order`: rgb, flow,
+#: then the rest alphabetically); every row prints the names with the values.
 DEFAULT_STREAM_WEIGHTS: tuple[tuple[float, ...], ...] = ((1, 1), (1, 1.5), (2, 1), (1, 2))
+WeightsLike = WeightSpec | str | Mapping[str, float] | Sequence[float]
 #: Rules used for segment consensus and stream fusion by default: every
 #: registered rule that needs no fixed weights.
 DEFAULT_RULES: tuple[str, ...] = tuple(n for n, r in rules.RULES.items() if r.symmetric)
@@ -67,10 +79,13 @@ class EvaluateOptions:
         Segment-consensus rules for the single-stream rows.
     fusion : tuple of str
         Stream-fusion rules (two-level, after mean consensus, and flat).
-    stream_weights : tuple of tuple of float
-        Fixed weights per stream (in the evaluation's stream order) for
-        weighted two-level fusion; ignored where the count does not match the
-        number of streams.
+    stream_weights : tuple of weights
+        Fixed stream weights for weighted two-level fusion, each by name
+        (``{"rgb": 1, "flow": 1.5}`` or ``"rgb=1,flow=1.5"``) or positional
+        (``(1, 1.5)``, in the evaluation's stream order; refused where that
+        order could be misread, see :mod:`fusionlab.weights`). Weights given
+        here must fit every evaluation's streams; the defaults
+        (``DEFAULT_STREAM_WEIGHTS``) apply to two-stream evaluations only.
     bootstrap : int
         Resamples for the top-1 interval (0 = no interval).
     confidence : float
@@ -96,7 +111,7 @@ class EvaluateOptions:
     domains: tuple[Domain, ...] = ("prob", "logit")
     consensus: tuple[str, ...] = DEFAULT_RULES
     fusion: tuple[str, ...] = DEFAULT_RULES
-    stream_weights: tuple[tuple[float, ...], ...] = DEFAULT_STREAM_WEIGHTS
+    stream_weights: tuple[WeightsLike, ...] = DEFAULT_STREAM_WEIGHTS
     bootstrap: int = 1000
     confidence: float = 0.95
     seed: int = 0
@@ -109,6 +124,9 @@ class EvaluateOptions:
     learned: bool = True
 
     def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "stream_weights", tuple(weights_arg(w) for w in self.stream_weights)
+        )
         for d in self.domains:
             if d not in rules.DOMAINS:
                 raise UsageError(f"unknown domain {d!r} (expected prob or logit)")
@@ -124,6 +142,28 @@ class EvaluateOptions:
             raise UsageError(f"seed must be in [0, 2**32), got {self.seed}")
         if self.folds < 2 or self.repeats < 1:
             raise UsageError(f"need folds >= 2 and repeats >= 1, got {self.folds}, {self.repeats}")
+
+    @property
+    def default_weights(self) -> bool:
+        """True when ``stream_weights`` are the built-in RGB:flow defaults."""
+        return self.stream_weights == tuple(weights_arg(w) for w in DEFAULT_STREAM_WEIGHTS)
+
+    def weights_for(self, ev: Evaluation) -> list[tuple[float, ...]]:
+        """The fixed stream weights of ``ev``'s weighted rows, in ``ev.streams`` order.
+
+        Raises
+        ------
+        UsageError
+            Weights given by the user do not fit ``ev``'s streams (see
+            :func:`fusionlab.weights.resolve_weights`).
+        """
+        names = ev.streams
+        if self.default_weights:
+            if len(names) != 2:
+                return []
+            return [cast(WeightSpec, w).values for w in self.stream_weights]
+        where = f"evaluation {ev.name}"
+        return [resolve_weights(w, names, where=where) for w in self.stream_weights]
 
 
 @dataclass(frozen=True)
@@ -226,9 +266,10 @@ class FusionSpec:
 
     @property
     def weights_label(self) -> str:
+        """``rgb 1 : flow 1.5`` (each weight after its stream's name)."""
         if self.weights is None:
             return ""
-        return ":".join(f"{w:g}" for w in self.weights)
+        return format_weights([s for s, _ in self.streams], self.weights, digits=6)
 
 
 class LogProbCache:
@@ -356,9 +397,7 @@ def build_specs(ev: Evaluation, opts: EvaluateOptions) -> list[FusionSpec]:
     for f in opts.fusion:
         for d in domains_for(f):
             specs.append(FusionSpec("flat", keys, None, f, d))
-    for w in opts.stream_weights:
-        if len(w) != len(keys):
-            continue
+    for w in opts.weights_for(ev):
         for d in opts.domains:
             specs.append(FusionSpec("two-level", keys, "mean", "weighted", d, tuple(w)))
     return specs
@@ -390,15 +429,8 @@ def evaluate(
     from tqdm.auto import tqdm
 
     opts = options or EvaluateOptions()
-    if opts.stream_weights != DEFAULT_STREAM_WEIGHTS:
-        for ev in evaluations:
-            for w in opts.stream_weights:
-                if len(w) != len(ev.streams):
-                    raise UsageError(
-                        f"evaluation {ev.name}: weights {':'.join(f'{v:g}' for v in w)} give "
-                        f"{len(w)} weights for {len(ev.streams)} streams "
-                        f"({', '.join(ev.streams)})"
-                    )
+    for ev in evaluations:
+        opts.weights_for(ev)  # user weights that do not fit: fail before any work
     all_specs = [(ev, build_specs(ev, opts)) for ev in evaluations]
     total = sum(len(s) for _, s in all_specs)
     records: list[dict[str, Any]] = []
@@ -425,7 +457,155 @@ def evaluate(
                 rows = _sorted_rows(rows + tuned)
                 extra.setdefault("importance", {})[ev.name] = importance
             records.extend(rows)
-    return Results(evaluations=list(evaluations), records=records, options=opts, extra=extra)
+    results = Results(evaluations=list(evaluations), records=records, options=opts, extra=extra)
+    means = split_means(results)
+    if means:
+        extra["split_means"] = means
+    return results
+
+
+# --------------------------------------------------------------------------- split means
+
+#: Accuracy fields averaged over splits (those a row has).
+SPLIT_MEAN_FIELDS: tuple[str, ...] = (
+    "top1",
+    "top5",
+    "mean_class_acc",
+    "oracle_top1",
+    "in_sample_top1",
+    "honest_top1",
+)
+
+
+def _split_sort_key(split: str) -> tuple[int, int | str]:
+    return (0, int(split)) if split.isdigit() else (1, split)
+
+
+def split_groups(evaluations: Sequence[Evaluation]) -> list[list[Evaluation]]:
+    """Evaluations of one dataset and subset over two or more splits, in split order.
+
+    Only evaluations whose meta names a dataset and a split take part: means
+    are never taken across datasets or subsets (``test`` and ``val`` apart),
+    nor over files that do not say which dataset they are.
+    """
+    buckets: dict[tuple[str, str | None], list[Evaluation]] = {}
+    for ev in evaluations:
+        dataset, split, subset = ev.key
+        if dataset is None or split is None:
+            continue
+        buckets.setdefault((dataset, subset), []).append(ev)
+    out = []
+    for members in buckets.values():
+        members = sorted(members, key=lambda e: _split_sort_key(str(e.key[1])))
+        if len(members) >= 2:
+            out.append(members)
+    return out
+
+
+def _match_key(r: Mapping[str, Any], ev: Evaluation) -> tuple[Any, ...]:
+    """What a row is, independent of the split: rule, streams, weights, domain.
+
+    Untuned rows match by their exact fixed weights; tuned rows (weights
+    chosen per split) by what was searched. Rows of each stream's latest epoch
+    match whatever that epoch's number; learning-curve rows match by epoch.
+    """
+    spec: FusionSpec | None = r.get("spec")
+    if spec is not None:
+        latest = all(e == ev.epochs(s)[-1] for s, e in spec.streams)
+        epochs = "latest" if latest else tuple(e for _, e in spec.streams)
+        return (
+            spec.level,
+            tuple(s for s, _ in spec.streams),
+            spec.consensus_label,
+            spec.fusion,
+            spec.domain,
+            spec.weights,
+            epochs,
+        )
+    return (
+        r["level"],
+        tuple(r["streams"]),
+        r.get("over"),
+        r.get("consensus"),
+        r.get("fusion"),
+        r["domain"],
+        tuple(r.get("components") or ()),
+        "latest",
+    )
+
+
+def split_means(results: Results) -> list[dict[str, Any]]:
+    """Mean and standard deviation over splits of every row present in all splits.
+
+    For each :func:`split_groups` group (one dataset and subset, two or more
+    splits), rows are matched across splits by :func:`_match_key` (never by
+    position); a row missing from any split of the group is left out. The
+    standard deviation is the sample one (``ddof=1``), as papers report
+    "mean ± std over the 3 splits".
+
+    Returns
+    -------
+    list of dict
+        One per (group, row), best first within a group (mean honest top-1
+        for tuned rows, else mean top-1). Keys: ``dataset, subset, splits,
+        n_splits, evaluations, level, streams, epoch, consensus, fusion,
+        domain, weights, components, over, label`` and, for each of
+        :data:`SPLIT_MEAN_FIELDS` the row has, ``{field}_mean``,
+        ``{field}_std`` and ``{field}_per_split`` (fractions, split order).
+    """
+    out: list[dict[str, Any]] = []
+    for members in split_groups(results.evaluations):
+        keyed: list[dict[tuple[Any, ...], dict[str, Any]]] = []
+        for ev in members:
+            rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+            for r in results.rows(ev.name):
+                rows.setdefault(_match_key(r, ev), r)
+            keyed.append(rows)
+        group_rows: list[dict[str, Any]] = []
+        for key, first in keyed[0].items():
+            if not all(key in k for k in keyed[1:]):
+                continue
+            per = [k[key] for k in keyed]
+            epochs = {p.get("epoch") for p in per}
+            _, consensus, _ = row_labels(first)
+            streams = "+".join(first["streams"])
+            rec: dict[str, Any] = {
+                "dataset": members[0].key[0],
+                "subset": members[0].key[2],
+                "splits": [str(ev.key[1]) for ev in members],
+                "n_splits": len(members),
+                "evaluations": [ev.name for ev in members],
+                "level": first["level"],
+                "streams": list(first["streams"]),
+                "epoch": epochs.pop() if len(epochs) == 1 else None,
+                "consensus": first.get("consensus"),
+                "fusion": first.get("fusion"),
+                "domain": first["domain"],
+                "weights": first["weights"] if first.get("spec") is not None else None,
+                "components": first.get("components"),
+                "over": first.get("over"),
+                "label": " ".join(p for p in (streams, consensus, first.get("fusion") or "") if p),
+                "spec": first.get("spec"),
+            }
+            for f in SPLIT_MEAN_FIELDS:
+                vals = [p.get(f) for p in per]
+                if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in vals):
+                    continue
+                arr = np.asarray(vals, dtype=np.float64)
+                rec[f"{f}_mean"] = float(arr.mean())
+                rec[f"{f}_std"] = float(arr.std(ddof=1))
+                rec[f"{f}_per_split"] = [float(v) for v in arr]
+            group_rows.append(rec)
+        order = sorted(
+            range(len(group_rows)),
+            key=lambda i: (
+                -group_rows[i].get("honest_top1_mean", group_rows[i]["top1_mean"]),
+                -group_rows[i]["top5_mean"],
+                i,
+            ),
+        )
+        out.extend(group_rows[i] for i in order)
+    return out
 
 
 #: ``tuned="auto"`` computes tuned rows only up to this many elements (videos x
@@ -735,13 +915,14 @@ def _pct(v: float) -> str:
     return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.2f}"
 
 
-def row_labels(r: dict[str, Any]) -> tuple[str, str, str]:
+def row_labels(r: Mapping[str, Any]) -> tuple[str, str, str]:
     """Display labels (streams, consensus, weights) of a result row."""
     spec: FusionSpec | None = r.get("spec")
     if spec is not None:
         return spec.streams_label, spec.consensus_label, spec.weights_label
     w = r.get("weights")
-    weights = "" if w is None else ":".join(f"{v:.3g}" for v in w)
+    names = r.get("components") or r["streams"]
+    weights = "" if w is None else format_weights(names, w, digits=3)
     epoch = r.get("epoch")
     streams = "+".join(s if epoch is None else f"{s}@{epoch}" for s in r["streams"])
     return streams, str(r.get("consensus") or ""), weights
@@ -809,65 +990,190 @@ def describe(ev: Evaluation) -> str:
 
 
 def format_results(results: Results, fmt: Format = "table") -> str:
-    """Render the results table as text, Markdown, CSV or JSON.
+    """Render the results as text, Markdown, CSV or JSON.
 
     ``table`` and ``markdown`` show percentages; ``csv`` and ``json`` hold
-    fractions in [0, 1]. The JSON is a list of row objects.
+    fractions in [0, 1]. The JSON is one object (:func:`to_document`, schema
+    ``fusionlab/schemas/evaluate.schema.json``). Every format ends with the
+    means over splits (:func:`split_means`) when several splits of one
+    dataset were given.
     """
     if fmt == "json":
-        return json.dumps(to_records(results), indent=2, allow_nan=False) + "\n"
+        return dumps(to_document(results))
     if fmt == "csv":
-        import csv
-        import io
-
-        buf = io.StringIO()
-        cols = [c for c in _COLUMNS if c != "spec"] + [
-            "oracle_top1",
-            "honest_top1",
-            "honest_top1_std",
-            "n_points",
-        ]
-        writer = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
-        writer.writeheader()
-        for r in results.records:
-            row = {k: _csv_cell(r.get(k)) for k in cols}
-            row["streams"] = "+".join(r["streams"])
-            w = r["weights"]
-            row["weights"] = "" if w is None else ":".join(f"{v:.6g}" for v in w)
-            writer.writerow(row)
-        return buf.getvalue()
+        return _csv(results)
     chunks = []
     conf = round(results.options.confidence * 100)
     headers = [h if h != "top-1 CI" else f"top-1 {conf}% CI" for h in _HEADERS]
-    for ev in results.evaluations:
-        rows = _display_rows(results, ev.name)
+    sections = [
+        (
+            ev.name,
+            describe(ev),
+            headers,
+            _display_rows(results, ev.name),
+            _extra_sections(results, ev.name),
+        )
+        for ev in results.evaluations
+    ]
+    for title, desc, hdr, body in _split_sections(results):
+        sections.append((title, desc, hdr, body, []))
+    for name, desc, hdr, rows, extra in sections:
         if fmt == "markdown":
-            lines = [f"### {ev.name}", "", describe(ev), ""]
-            lines.append("| " + " | ".join(headers) + " |")
-            lines.append("|" + "|".join("---:" if h[0] in "#tmh" else "---" for h in headers) + "|")
+            lines = [f"### {name}", "", desc, ""]
+            lines.append("| " + " | ".join(hdr) + " |")
+            lines.append("|" + "|".join("---:" if h[0] in "#tmhn" else "---" for h in hdr) + "|")
             lines.extend(_md_row(r) for r in rows)
-            for title, hdr, body in _extra_sections(results, ev.name):
-                lines += ["", f"**{title}**", "", "| " + " | ".join(hdr) + " |"]
+            for title, h2, body in extra:
+                lines += ["", f"**{title}**", "", "| " + " | ".join(h2) + " |"]
                 lines.append(
-                    "|" + "|".join("---" if j == 0 else "---:" for j in range(len(hdr))) + "|"
+                    "|" + "|".join("---" if j == 0 else "---:" for j in range(len(h2))) + "|"
                 )
                 lines.extend(_md_row(r) for r in body)
             chunks.append("\n".join(lines) + "\n")
         else:
-            widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(headers)]
-            lines = [
-                describe(ev),
-                _fmt_row(headers, widths),
-                _fmt_row(["-" * w for w in widths], widths),
-            ]
+            widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(hdr)]
+            lines = [desc, _fmt_row(hdr, widths), _fmt_row(["-" * w for w in widths], widths)]
             lines.extend(_fmt_row(r, widths) for r in rows)
-            for title, hdr, body in _extra_sections(results, ev.name):
-                w2 = [max(len(h), *(len(r[j]) for r in body)) for j, h in enumerate(hdr)]
+            for title, h2, body in extra:
+                w2 = [max(len(h), *(len(r[j]) for r in body)) for j, h in enumerate(h2)]
                 lines += ["", title]
-                lines += [_plain_row(hdr, w2), _plain_row(["-" * w for w in w2], w2)]
+                lines += [_plain_row(h2, w2), _plain_row(["-" * w for w in w2], w2)]
                 lines.extend(_plain_row(r, w2) for r in body)
             chunks.append("\n".join(lines) + "\n")
     return "\n".join(chunks)
+
+
+def split_title(m: Mapping[str, Any]) -> str:
+    """``hmdb51/test: mean over splits 1, 2, 3`` for a :func:`split_means` row."""
+    where = m["dataset"] if m["subset"] is None else f"{m['dataset']}/{m['subset']}"
+    return f"{where}: mean over splits {', '.join(m['splits'])}"
+
+
+def _mean_std(m: Mapping[str, Any], field: str) -> str:
+    if f"{field}_mean" not in m:
+        return ""
+    return f"{_pct(m[f'{field}_mean'])}±{100 * m[f'{field}_std']:.2f}"
+
+
+_SPLIT_HEADERS = [
+    "#",
+    "streams",
+    "consensus",
+    "fusion",
+    "domain",
+    "weights",
+    "top-1 %",
+    "honest top-1 %",
+    "top-5 %",
+    "mean-class %",
+    "n splits",
+]
+
+
+def _split_sections(results: Results) -> list[tuple[str, str, list[str], list[list[str]]]]:
+    """One display table per split group: mean ± std (sample std over splits)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for m in results.extra.get("split_means", []):
+        groups.setdefault(split_title(m), []).append(m)
+    out = []
+    for title, rows in groups.items():
+        body = []
+        for i, m in enumerate(rows, start=1):
+            _, consensus, _ = row_labels(m)
+            body.append(
+                [
+                    str(i),
+                    "+".join(m["streams"]),
+                    consensus,
+                    m["fusion"] or "",
+                    m["domain"],
+                    _weights_cell(m),
+                    _mean_std(m, "top1"),
+                    _mean_std(m, "honest_top1"),
+                    _mean_std(m, "top5"),
+                    _mean_std(m, "mean_class_acc"),
+                    str(m["n_splits"]),
+                ]
+            )
+        desc = (
+            f"{title} ({', '.join(rows[0]['evaluations'])}): rows present in every split, "
+            "matched by rule, streams and weights; mean ± sample standard deviation over splits; "
+            "tuned rows are tuned on each split separately"
+        )
+        out.append((title, desc, _SPLIT_HEADERS, body))
+    return out
+
+
+def _weights_cell(m: Mapping[str, Any]) -> str:
+    w = m.get("weights")
+    if w is None:
+        return "tuned per split" if m["level"] in ("grid", "learned") else ""
+    return format_weights(m["streams"], w, digits=6)
+
+
+#: CSV columns: the table's, the tuned rows', and the split-mean ones.
+_CSV_COLUMNS = [
+    *(c for c in _COLUMNS if c != "spec"),
+    "oracle_top1",
+    "in_sample_top1",
+    "honest_top1",
+    "honest_top1_std",
+    "n_points",
+    "n_splits",
+    "top1_std_over_splits",
+    "top5_std_over_splits",
+    "mean_class_acc_std_over_splits",
+    "oracle_top1_std_over_splits",
+    "in_sample_top1_std_over_splits",
+    "honest_top1_std_over_splits",
+]
+
+
+def _csv_list(items: Sequence[str]) -> str:
+    """A list in one CSV cell, joined by ``;`` (which no stream name may hold)."""
+    return ";".join(items)
+
+
+def _csv_weights(names: Sequence[str] | None, w: Sequence[float] | None) -> str:
+    """``rgb=1;flow=1.5`` (names and values; ``;`` cannot occur in a name)."""
+    if w is None:
+        return ""
+    if not names or len(names) != len(w):
+        return _csv_list([f"{v:.6g}" for v in w])
+    return _csv_list([f"{n}={v:.6g}" for n, v in zip(names, w, strict=True)])
+
+
+def _csv(results: Results) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=_CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for r in results.records:
+        row = {k: _csv_cell(r.get(k)) for k in _CSV_COLUMNS}
+        row["streams"] = _csv_list(r["streams"])
+        row["weights"] = _csv_weights(r.get("components") or r["streams"], r["weights"])
+        writer.writerow(row)
+    for m in results.extra.get("split_means", []):
+        row = {k: "" for k in _CSV_COLUMNS}
+        row.update(
+            evaluation=split_title(m),
+            level=m["level"],
+            streams=_csv_list(m["streams"]),
+            epoch=_csv_cell(m["epoch"]),
+            consensus=_csv_cell(m["consensus"]),
+            fusion=_csv_cell(m["fusion"]),
+            domain=m["domain"],
+            weights=_csv_weights(m["streams"], m["weights"]),
+            n_splits=m["n_splits"],
+        )
+        for f in SPLIT_MEAN_FIELDS:
+            if f"{f}_mean" in m:
+                row[f] = _csv_cell(m[f"{f}_mean"])
+                row[f"{f}_std_over_splits"] = _csv_cell(m[f"{f}_std"])
+        writer.writerow(row)
+    return buf.getvalue()
 
 
 def _md_row(cells: Sequence[str]) -> str:
@@ -937,76 +1243,116 @@ def _fmt_row(cells: Sequence[str], widths: Sequence[int]) -> str:
     ).rstrip()
 
 
-def to_records(results: Results) -> list[dict[str, Any]]:
-    """The table as JSON-ready row dicts (fractions; ``top1_ci`` as [low, high] or null).
+def _json_row(rec: Mapping[str, Any]) -> dict[str, Any]:
+    """One accuracy or tuned row as JSON: weights as ``{name: weight}``, ``top1_ci`` a pair."""
+    streams, consensus, _ = row_labels(rec)
+    r = {k: json_value(v) for k, v in rec.items() if k != "spec"}
+    lo, hi = r.pop("top1_ci_low"), r.pop("top1_ci_high")
+    r["top1_ci"] = None if lo is None else [lo, hi]
+    if r.get("weights") is not None:
+        r["weights"] = named_weights(rec.get("components") or rec["streams"], r["weights"])
+    r["label"] = " ".join(p for p in (streams, consensus, r["fusion"] or "") if p)
+    return r
 
-    Accuracy rows first; then, per evaluation, rows whose ``level`` is
-    ``"complementarity"`` (one per pair of streams and domain: ``a, b,
-    disagreement, double_fault, q, correlation, oracle`` ...) and
-    ``"importance"`` (one per component: ``component, alone_top1, drop_top1,
-    shapley, learned_weight, most_confident_rate`` ...). Those rows have no
-    ``top1``.
+
+def to_document(results: Results) -> dict[str, Any]:
+    """The results as one JSON-ready object (schema ``fusionlab/schemas/evaluate.schema.json``).
+
+    Keys: ``schema`` (1), ``meta`` (package version, options, input files
+    with SHA-256 checksums, evaluations, notes), ``accuracy`` (untuned rows,
+    best first within each evaluation; ``rank`` is the row's place in the
+    evaluation's table, tuned rows included), ``tuned`` (grid and learned rows:
+    ``top1`` is the oracle value of a grid row, ``oracle_top1``, or the
+    in-sample value of a learned row, ``in_sample_top1``; ``honest_top1`` the
+    cross-fitted or val-tuned one), ``importance``, ``complementarity`` and
+    ``split_means``. Accuracies are fractions in [0, 1]; no NaN (null).
     """
-    out = []
+    accuracy: list[dict[str, Any]] = []
+    tuned: list[dict[str, Any]] = []
+    rank: dict[str, int] = {}
     for rec in results.records:
-        streams, consensus, _ = row_labels(rec)
-        r = {k: _json_value(v) for k, v in rec.items() if k != "spec"}
-        lo, hi = r.pop("top1_ci_low"), r.pop("top1_ci_high")
-        r["top1_ci"] = None if lo is None else [lo, hi]
-        r["label"] = " ".join(p for p in (streams, consensus, r["fusion"] or "") if p)
-        out.append(r)
-    for kind in ("complementarity", "importance"):
-        for ev_name, rows in results.extra.get(kind, {}).items():
-            for row in rows:
-                rec = {k: _json_value(v) for k, v in row.items()}
-                out.append({**_extra_row_keys(kind, ev_name, rec), **rec, "level": kind})
-    return out
-
-
-def _extra_row_keys(kind: str, evaluation: str, rec: dict[str, Any]) -> dict[str, Any]:
-    """The keys every JSON row has, for a complementarity or importance row.
-
-    Importance rows: ``top1`` is the component's accuracy alone. Complementarity
-    rows have no accuracy of their own (``top1`` is null; see ``oracle``).
-    """
-    if kind == "importance":
-        comp = str(rec.get("component", ""))
-        stream = rec.get("stream") or comp.split("/")[0]
-        top1 = rec.get("alone_top1")
-        label = comp
-    else:
-        stream = None
-        top1 = None
-        label = f"{rec.get('a')} vs {rec.get('b')}"
+        rank[rec["evaluation"]] = rank.get(rec["evaluation"], 0) + 1
+        row = {"rank": rank[rec["evaluation"]], **_json_row(rec)}
+        (tuned if rec["level"] in TUNED_LEVELS else accuracy).append(row)
+    extra: dict[str, list[dict[str, Any]]] = {}
+    for kind in ("importance", "complementarity"):
+        extra[kind] = [
+            {"evaluation": ev_name, **{k: json_value(v) for k, v in row.items()}}
+            for ev_name, rows in results.extra.get(kind, {}).items()
+            for row in rows
+        ]
+    means = []
+    for m in results.extra.get("split_means", []):
+        d = {k: json_value(v) for k, v in m.items() if k != "spec"}
+        if d["weights"] is not None:
+            d["weights"] = named_weights(m["streams"], m["weights"])
+        d["title"] = split_title(m)
+        means.append(d)
     return {
-        "evaluation": evaluation,
-        "streams": [stream] if stream else [rec.get("a"), rec.get("b")],
-        "epoch": None,
-        "consensus": "mean" if kind == "complementarity" else label,
-        "fusion": None,
-        "domain": rec.get("domain"),
-        "weights": None,
-        "top1": top1,
-        "top5": None,
-        "mean_class_acc": None,
-        "top1_ci": None,
-        "nll": None,
-        "ece": None,
-        "label": label,
+        "schema": SCHEMA_VERSION,
+        "meta": _document_meta(results),
+        "accuracy": accuracy,
+        "tuned": tuned,
+        "importance": extra["importance"],
+        "complementarity": extra["complementarity"],
+        "split_means": means,
     }
 
 
-def _json_value(v: Any) -> Any:
-    """Plain JSON values: lists for arrays and tuples, None for NaN and infinities."""
-    if isinstance(v, dict):
-        return {str(k): _json_value(x) for k, x in v.items()}
-    if isinstance(v, float | np.floating):
-        return float(v) if math.isfinite(v) else None
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, tuple | list | np.ndarray):
-        return [_json_value(x) for x in v]
-    return v
+#: Row levels of tuned (weights chosen on labels) rows.
+TUNED_LEVELS = ("grid", "learned")
+
+
+def _document_meta(results: Results) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    from . import __version__
+
+    opts = asdict(results.options)
+    opts["stream_weights"] = [str(w) for w in results.options.stream_weights]
+    files = []
+    evs = []
+    for ev in results.evaluations:
+        for (stream, epoch), s in sorted(
+            ev.sets.items(), key=lambda kv: (kv[0][0], -1 if kv[0][1] is None else kv[0][1])
+        ):
+            path = s.path
+            files.append(
+                {
+                    "path": None if path is None else str(path),
+                    "sha256": None
+                    if path is None or not Path(path).is_file()
+                    else file_sha256(path),
+                    "evaluation": ev.name,
+                    "stream": stream,
+                    "epoch": epoch,
+                    "kind": s.kind,
+                    "n_videos": s.n_videos,
+                    "n_segments": s.n_segments,
+                    "n_classes": s.n_classes,
+                }
+            )
+        dataset, split, subset = ev.key
+        evs.append(
+            {
+                "name": ev.name,
+                "dataset": dataset,
+                "split": split,
+                "subset": subset,
+                "n_videos": int((ev.labels >= 0).sum()),
+                "n_classes": ev.n_classes,
+                "streams": ev.streams,
+                "dropped": dict(ev.report.dropped),
+            }
+        )
+    return {
+        "fusionlab_version": __version__,
+        "command": "evaluate",
+        "options": json_value(opts),
+        "files": files,
+        "evaluations": evs,
+        "notes": list(results.extra.get("notes", [])),
+    }
 
 
 def _csv_cell(v: Any) -> Any:
@@ -1030,16 +1376,6 @@ def _rule_list(text: str) -> tuple[str, ...]:
     return names
 
 
-def _weights(text: str) -> tuple[float, ...]:
-    try:
-        w = tuple(float(v) for v in text.split(":"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"weights must look like 1:1.5, got {text!r}") from None
-    if any(not math.isfinite(v) or v < 0 for v in w) or not any(w):
-        raise argparse.ArgumentTypeError(f"weights must be non-negative, not all 0: {text!r}")
-    return w
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``fusionlab evaluate``."""
     parser.add_argument("files", nargs="+", metavar="FILE", help="score files (.npz); globs ok")
@@ -1061,10 +1397,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--weights",
-        type=_weights,
         action="append",
-        help="fixed stream weights like 1:1.5 (repeatable; replaces the defaults "
-        "1:1, 1:1.5, 2:1, 1:2)",
+        help="fixed stream weights by name, like rgb=1,flow=1.5 (repeatable; replaces the "
+        "defaults rgb 1:1, 1:1.5, 2:1, 1:2); positional 1:1.5 follows the stream order rgb, "
+        "flow, then the rest alphabetically, and is refused where it could be misread",
     )
     parser.add_argument(
         "--allow-partial",
@@ -1098,7 +1434,9 @@ def options_from_args(args: argparse.Namespace) -> EvaluateOptions:
         domains=domains,
         consensus=tuple(args.consensus),
         fusion=tuple(args.fusion),
-        stream_weights=tuple(args.weights) if args.weights else DEFAULT_STREAM_WEIGHTS,
+        stream_weights=tuple(parse_weights(w) for w in args.weights)
+        if args.weights
+        else DEFAULT_STREAM_WEIGHTS,
         bootstrap=args.bootstrap,
         confidence=args.confidence,
         seed=args.seed,

@@ -2,8 +2,10 @@
 
 All combiners take components as LOG-probabilities ``x`` of shape
 (n_videos, n_components, n_classes) with known labels ``y``, and every result is
-reported twice (see ``DESIGN.md``, honest evaluation): the oracle accuracy of
-the combiner fitted on all videos, and the honest accuracy of combiners fitted
+reported twice (see ``DESIGN.md``, honest evaluation): the in-sample accuracy of
+the combiner fitted on all videos (called "in-sample", not "oracle": a fitted
+combiner maximises a likelihood, not the accuracy, so it is no upper bound and
+the honest value can exceed it), and the honest accuracy of combiners fitted
 on k-1 folds and scored on the held-out fold (:func:`fusionlab.search.cross_fit`).
 
 Learned-linear weights
@@ -498,7 +500,7 @@ def fit_stacking(
 
 @dataclass(frozen=True, eq=False)
 class LearnedResult:
-    """A learned combiner, fitted on all videos (oracle) and cross-fitted (honest).
+    """A learned combiner, fitted on all videos (in-sample) and cross-fitted (honest).
 
     Accuracies are fractions; ``top5`` is top-``min(5, n_classes)``.
 
@@ -508,19 +510,19 @@ class LearnedResult:
     fusion : str
         Row label: ``learned-linear``, ``stacking`` or ``temperature-mean``.
     domain : {"logit", "prob"}
-        Domain of ``oracle_scores`` (for ``rules.to_log_probs``).
+        Domain of ``in_sample_scores`` (for ``rules.to_log_probs``).
     component_names : tuple of str
     weights : dict or None
         Component -> weight (normalised to sum 1) of the fit on all videos.
     temperatures : dict or None
         Component -> temperature (temperature scaling), or the overall
         temperature ``1 / sum(w)`` under the key ``"*"`` (learned-linear).
-    oracle_top1, oracle_top5 : float
+    in_sample_top1, in_sample_top5 : float
     honest_top1, honest_top1_std, honest_top5 : float
     honest_per_repeat : ndarray of shape (n_repeats,)
     held_out_correct : ndarray of shape (n_videos,), bool
         Held-out top-1 correctness in the first repeat.
-    oracle_scores : ndarray of shape (n_videos, n_classes)
+    in_sample_scores : ndarray of shape (n_videos, n_classes)
         Raw fused scores of the fit on all videos.
     folds : fusionlab.search.Folds
     notes : tuple of str
@@ -532,14 +534,14 @@ class LearnedResult:
     component_names: tuple[str, ...]
     weights: dict[str, float] | None
     temperatures: dict[str, float] | None
-    oracle_top1: float
-    oracle_top5: float
+    in_sample_top1: float
+    in_sample_top5: float
     honest_top1: float
     honest_top1_std: float
     honest_top5: float
     honest_per_repeat: Array
     held_out_correct: BoolArray
-    oracle_scores: Array
+    in_sample_scores: Array
     folds: Any
     notes: tuple[str, ...] = field(default=())
 
@@ -551,8 +553,8 @@ class LearnedResult:
             "components": list(self.component_names),
             "weights": self.weights,
             "temperatures": self.temperatures,
-            "oracle_top1": self.oracle_top1,
-            "oracle_top5": self.oracle_top5,
+            "in_sample_top1": self.in_sample_top1,
+            "in_sample_top5": self.in_sample_top5,
             "honest_top1": self.honest_top1,
             "honest_top1_std": self.honest_top1_std,
             "honest_top5": self.honest_top5,
@@ -585,7 +587,7 @@ def learned_fusion(
     C: float = STACKING_C,
     val: tuple[Any, ...] | None = None,
 ) -> LearnedResult:
-    """Fit a combiner on all videos (oracle) and cross-fit it (honest).
+    """Fit a combiner on all videos (in-sample) and cross-fit it (honest).
 
     With ``val`` = ``(x_val, y_val)`` or ``(x_val, y_val, mask_val)`` (a separate
     validation subset with the same components), the honest estimate is the
@@ -645,13 +647,13 @@ def learned_fusion(
         )
 
     full = fit(np.arange(n))
-    oracle_scores = full.scores(xa, m)
+    in_sample_scores = full.scores(xa, m)
     oc = judge(full, np.arange(n))
     if val is not None:
         return _val_result(
             full,
             oc,
-            oracle_scores,
+            in_sample_scores,
             val,
             xa,
             ya,
@@ -686,14 +688,14 @@ def learned_fusion(
         component_names=names,
         weights=weights,
         temperatures=temps,
-        oracle_top1=float(oc[0].mean()),
-        oracle_top5=float(oc[1].mean()),
+        in_sample_top1=float(oc[0].mean()),
+        in_sample_top5=float(oc[1].mean()),
         honest_top1=float(cf.mean[0]),
         honest_top1_std=float(cf.std[0]),
         honest_top5=float(cf.mean[1]),
         honest_per_repeat=cf.per_repeat[:, 0].copy(),
         held_out_correct=cf.held_out[0].copy(),
-        oracle_scores=oracle_scores,
+        in_sample_scores=in_sample_scores,
         folds=cf.folds,
         notes=tuple(notes),
     )
@@ -719,7 +721,7 @@ def _described(
 def _val_result(
     full: Any,
     oc: BoolArray,
-    oracle_scores: Array,
+    in_sample_scores: Array,
     val: tuple[Any, ...],
     xa: Array,
     ya: IntArray,
@@ -761,14 +763,14 @@ def _val_result(
         component_names=names,
         weights=weights,
         temperatures=temps,
-        oracle_top1=float(oc[0].mean()),
-        oracle_top5=float(oc[1].mean()),
+        in_sample_top1=float(oc[0].mean()),
+        in_sample_top5=float(oc[1].mean()),
         honest_top1=float(c1.mean()),
         honest_top1_std=0.0,
         honest_top5=float(c5.mean()),
         honest_per_repeat=np.array([float(c1.mean())]),
         held_out_correct=c1,
-        oracle_scores=oracle_scores,
+        in_sample_scores=in_sample_scores,
         folds=None,
         notes=tuple(notes),
     )

@@ -43,6 +43,7 @@ import numpy.typing as npt
 
 from ._io import atomic_path
 from .errors import AlignmentError, ScoreFileError, UsageError
+from .weights import stream_order
 
 __all__ = [
     "FORMAT_NAME",
@@ -72,8 +73,10 @@ ScoreKind = Literal["prob", "logit", "logprob"]
 _KINDS: tuple[str, ...] = get_args(ScoreKind)
 _REQUIRED = ("scores", "labels", "video_ids", "meta")
 _FLOAT_DTYPES = (np.float16, np.float32, np.float64)
-#: Preferred order of well-known streams in tables; others follow in given order.
-_STREAM_ORDER = {"rgb": 0, "flow": 1}
+#: Characters a stream name may not hold: they separate names and values in
+#: weights (``rgb=1,flow=1.5``, ``1:1.5``), components (``rgb/seg1``), row
+#: labels (``rgb+flow``, ``rgb@12``) and CSV list cells (``;``).
+STREAM_NAME_FORBIDDEN = frozenset("=,:;/+@ \t")
 
 
 FloatArray = npt.NDArray[np.floating[Any]]
@@ -448,6 +451,13 @@ def _parse_meta(a: np.ndarray[Any, Any], path: str | None) -> dict[str, Any]:
         raise ScoreFileError(path, "meta 'stream' must be a non-empty string")
     if not stream.isprintable():
         raise ScoreFileError(path, f"meta 'stream' must be printable text, got {stream!r}")
+    bad = sorted(set(stream) & STREAM_NAME_FORBIDDEN)
+    if bad:
+        raise ScoreFileError(
+            path,
+            f"meta 'stream' {stream!r} holds {''.join(bad)!r}; stream names may not hold any of "
+            "= , : ; / + @ or spaces (they separate names in weights and components)",
+        )
     if meta.get("kind") not in _KINDS:
         raise ScoreFileError(
             path, f"meta 'kind' must be one of {', '.join(_KINDS)}, got {meta.get('kind')!r}"
@@ -816,11 +826,12 @@ class Evaluation:
 
     @property
     def streams(self) -> list[str]:
+        """Stream names: ``rgb``, ``flow``, then the rest alphabetically (never file order)."""
         seen: list[str] = []
         for stream, _ in self.sets:
             if stream not in seen:
                 seen.append(stream)
-        return sorted(seen, key=lambda s: (_STREAM_ORDER.get(s, 2), seen.index(s)))
+        return stream_order(seen)
 
     def epochs(self, stream: str) -> list[int | None]:
         eps = [e for (s, e) in self.sets if s == stream]

@@ -105,6 +105,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import UsageError
+from .weights import component_name
 
 if TYPE_CHECKING:
     from .scores import Evaluation
@@ -1846,13 +1847,13 @@ def components(
             raise UsageError(
                 f"evaluation {ev.name}: stream {st!r} has one segment, nothing to weigh"
             )
-        names = tuple(f"{st}/seg{j + 1}" for j in range(x.shape[1]))
+        names = tuple(component_name(st, j) for j in range(x.shape[1]))
         used = (st,)
     elif over == "components":
         parts = [lp((s, ev.epochs(s)[-1])) for s in streams]
         x, mask = rules.flat_components([p[0] for p in parts], [p[1] for p in parts])
         names = tuple(
-            f"{s}/seg{j + 1}"
+            component_name(s, j)
             for s, p in zip(streams, parts, strict=True)
             for j in range(p[0].shape[1])
         )
@@ -2069,7 +2070,7 @@ def run(args: argparse.Namespace) -> int:
         results.append(replace(res, evaluation=ev.name, over=args.over))
     if args.format == "json":
         docs = [r.to_dict() for r in results]
-        from .evaluate import _json_value
+        from .jsonio import json_value as _json_value
 
         plain = _json_value(docs[0] if len(docs) == 1 else docs)
         text = json.dumps(plain, indent=2, allow_nan=False) + "\n"
@@ -2327,18 +2328,16 @@ def summary_rows(
                 seed=seed,
                 val=val_of(comp),
             )
-            met = _row_metrics(res.oracle_scores, comp.y, res.domain, **kw)
+            met = _row_metrics(res.in_sample_scores, comp.y, res.domain, **kw)
             met.pop("correct")
             row = base(comp, "learned", res.fusion, res.domain)
             row.update(met)
             row.update(
                 {
                     "weights": None if res.weights is None else list(res.weights.values()),
-                    "temperatures": None
-                    if res.temperatures is None
-                    else list(res.temperatures.values()),
-                    "oracle_top1": res.oracle_top1,
-                    "oracle_top5": res.oracle_top5,
+                    "temperatures": None if res.temperatures is None else dict(res.temperatures),
+                    "in_sample_top1": res.in_sample_top1,
+                    "in_sample_top5": res.in_sample_top5,
                     "honest_top1": res.honest_top1,
                     "honest_top1_std": res.honest_top1_std,
                     "honest_top5": res.honest_top5,

@@ -208,8 +208,9 @@ def test_partial_overlap_allowed_reports_dropped(
     rc = cli.main(["evaluate", *files, "--allow-partial", "--format", "json", "--bootstrap", "0"])
     captured = capsys.readouterr()
     assert rc == 0
-    rows = json.loads(captured.out)
-    assert {r["n_videos"] for r in rows} == {10}
+    doc = json.loads(captured.out)
+    assert {r["n_videos"] for r in doc["accuracy"] + doc["tuned"]} == {10}
+    assert sorted(doc["meta"]["evaluations"][0]["dropped"].values()) == [0, 2]
     assert "dropped 2 from" in captured.err
 
 

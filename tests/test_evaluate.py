@@ -8,12 +8,15 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import jsonschema
 import numpy as np
 import pytest
 
 from fusionlab import cli, metrics, rules, synth
 from fusionlab.evaluate import EvaluateOptions, evaluate, evaluate_files, format_results
+from fusionlab.jsonio import schema
 from fusionlab.scores import group, save
 
 
@@ -36,17 +39,18 @@ def files(tmp_path: Path) -> list[str]:
     return out
 
 
-EXTRA_LEVELS = ("complementarity", "importance")
-
-
-def _json_all(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
+def _doc(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    """The whole JSON document of ``evaluate``, checked against the shipped schema."""
     assert cli.main(["evaluate", *argv, "--format", "json", "-q"]) == 0
-    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+    doc = json.loads(capsys.readouterr().out)
+    jsonschema.validate(doc, schema("evaluate"))
+    return doc  # type: ignore[no-any-return]
 
 
-def _json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
-    """The accuracy rows of the JSON output."""
-    return [r for r in _json_all(argv, capsys) if r["level"] not in EXTRA_LEVELS]
+def _json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    """The accuracy and tuned rows of the JSON output, in table order."""
+    doc = _doc(argv, capsys)
+    return sorted([*doc["accuracy"], *doc["tuned"]], key=lambda r: (r["evaluation"], r["rank"]))
 
 
 def test_json_rows_match_hand_computation(
@@ -85,7 +89,7 @@ def test_json_rows_match_hand_computation(
         streams=["rgb", "flow"],
         consensus="mean",
         fusion="weighted",
-        weights=[1, 1.5],
+        weights={"rgb": 1, "flow": 1.5},
         domain="logit",
     )
     fused = 0.4 * x_rgb.mean(1) + 0.6 * x_flow.mean(1)
@@ -98,11 +102,11 @@ def test_json_rows_match_hand_computation(
     assert 0 <= lo <= r["top1"] <= hi <= 1
     # all four default fixed weights and the flat rows are there
     weights = {
-        tuple(r["weights"])  # type: ignore[arg-type]
+        tuple(r["weights"].items())  # type: ignore[attr-defined]
         for r in rows
         if r["fusion"] == "weighted"
     }
-    assert weights == {(1, 1), (1, 1.5), (2, 1), (1, 2)}
+    assert weights == {(("rgb", a), ("flow", b)) for a, b in ((1, 1), (1, 1.5), (2, 1), (1, 2))}
     assert any(r["level"] == "flat" for r in rows)
     # best first
     # best first: untuned rows by top-1, tuned rows by their honest top-1
@@ -305,16 +309,22 @@ def test_tuned_rows(files: list[str], capsys: pytest.CaptureFixture[str]) -> Non
     assert grid[("components", "logit")]["n_points"] == 3003  # 6 components, step 0.1
     assert grid[("streams", "prob")]["n_points"] == 11
     for r in tuned:
-        assert r["oracle_top1"] == r["top1"]
+        # grid weights are chosen by accuracy (an oracle); learned ones are fitted (in-sample)
+        key = "oracle_top1" if r["level"] == "grid" else "in_sample_top1"
+        other = "in_sample_top1" if r["level"] == "grid" else "oracle_top1"
+        assert r[key] == r["top1"] and other not in r
         assert 0 <= r["honest_top1"] <= 1 and r["honest_top1_std"] >= 0
         assert r["selection"] == "cross-fit" and r["repeats"] == 2
     assert any(r["fusion"] == "learned-linear" for r in tuned)
     weights = grid[("streams", "logit")]["weights"]
-    assert len(weights) == 2 and sum(weights) == pytest.approx(1.0)
+    assert list(weights) == ["rgb", "flow"] and sum(weights.values()) == pytest.approx(1.0)
     # never: no tuned rows; the untuned rows are unchanged
     plain = _json([*files, "--bootstrap", "0", "--tuned", "never"], capsys)
     assert not any(r["level"] in ("grid", "learned") for r in plain)
-    assert [r for r in rows if r["level"] not in ("grid", "learned")] == plain
+    def unranked(rs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in r.items() if k != "rank"} for r in rs]
+
+    assert unranked([r for r in rows if r["level"] not in ("grid", "learned")]) == unranked(plain)
 
 
 def test_tuned_auto_skips_large_evaluations(
@@ -332,9 +342,10 @@ def test_tuned_auto_skips_large_evaluations(
 def test_complementarity_and_importance_rows(
     files: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rows = _json_all([*files, "--bootstrap", "0", "--repeats", "1"], capsys)
+    doc = _doc([*files, "--bootstrap", "0", "--repeats", "1"], capsys)
     required = {
         "evaluation",
+        "level",
         "streams",
         "consensus",
         "fusion",
@@ -346,8 +357,10 @@ def test_complementarity_and_importance_rows(
         "top1_ci",
         "n_videos",
     }
-    assert all(required <= set(r) for r in rows)
-    comp = [r for r in rows if r["level"] == "complementarity"]
+    assert all(required <= set(r) for r in doc["accuracy"] + doc["tuned"])
+    # one shape per section: every accuracy row has a top-1 and a top-5
+    assert all(isinstance(r["top5"], float) for r in doc["accuracy"] + doc["tuned"])
+    comp = doc["complementarity"]
     assert {r["domain"] for r in comp} == {"prob", "logit"}
     ev = group([__import__("fusionlab").load(f) for f in files])[0]
     for r in comp:
@@ -358,13 +371,13 @@ def test_complementarity_and_importance_rows(
         assert r["oracle"] == pytest.approx((right["rgb"] | right["flow"]).mean())
         assert r["double_fault"] == pytest.approx((~right["rgb"] & ~right["flow"]).mean())
         assert r["disagreement"] == pytest.approx((right["rgb"] != right["flow"]).mean())
-    imp = [r for r in rows if r["level"] == "importance"]
+    imp = doc["importance"]
     names = {r["component"] for r in imp}
     assert {"rgb/seg1", "flow/seg3", "rgb", "flow"} <= names
     seg = next(r for r in imp if r["component"] == "flow/seg3" and r["domain"] == "logit")
     x = ev.sets[("flow", None)].log_probs()
     assert seg["alone_top1"] == pytest.approx((x[:, 2].argmax(1) == ev.labels).mean())
-    assert seg["top1"] == seg["alone_top1"] and seg["streams"] == ["flow"]
+    assert seg["stream"] == "flow" and seg["evaluation"] == ev.name
     # the text table shows both sections
     assert cli.main(["evaluate", *files, "--bootstrap", "0", "--repeats", "1", "-q"]) == 0
     out = capsys.readouterr().out
@@ -440,6 +453,5 @@ def test_too_few_videos_for_cross_fitting_skip_tuned_rows(
         files.append(str(tmp_path / f"{stream}.npz"))
     assert cli.main(["evaluate", *files, "--format", "json", "--bootstrap", "0"]) == 0
     out = capsys.readouterr()
-    rows = json.loads(out.out)
-    assert not any(r["level"] in ("grid", "learned") for r in rows)
+    assert json.loads(out.out)["tuned"] == []
     assert "too few to cross-fit" in out.err

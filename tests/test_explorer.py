@@ -372,7 +372,7 @@ def test_command_line_prints_the_page_numbers(
     assert got["mean_class_acc"] == want["mean_class_acc"]
     assert page.is_file() and 'class="fx-root"' in page.read_text()
     assert explorer.main([*paths, "--weights", "0:0"]) == cli.EXIT_USAGE
-    assert "not all 0" in capsys.readouterr().err
+    assert "at least one weight must be > 0" in capsys.readouterr().err
     assert explorer.main([*paths, "--segment-weights", "1:0:2:1:1:0", "--domain", "prob"]) == 0
     text = capsys.readouterr().out
     assert re.search(r"top-1 \d+\.\d\d % \(\d+ videos\)", text)
@@ -609,7 +609,8 @@ def test_page_shows_exactly_the_package_numbers(
             assert shown["texts"] == _expect(nums), where
             n_checked += 1
         # the copied command lines
-        wtxt = ":".join(map(str, st["w"]))
+        # weights by name, in the page's stream order
+        wtxt = ",".join(f"{n}={v}" for n, v in zip(ev.streams, st["w"], strict=True))
         assert shown["cmd"].startswith("python -m fusionlab.explorer ")
         assert f"--weights {wtxt} --domain {st['domain']} --segment-weights " in shown["cmd"]
         assert shown["cmdEval"].startswith("python -m fusionlab.evaluate ")

@@ -113,10 +113,10 @@ def test_learned_fusion_honest_and_oracle(method: str) -> None:
     res = learned.learned_fusion(
         x, y, method=method, component_names=["rgb", "flow"], folds=4, repeats=2, seed=0
     )
-    assert 0.0 < res.honest_top1 <= 1.0 and 0.0 < res.oracle_top1 <= 1.0
-    assert res.honest_top1 <= res.oracle_top1 + 0.02  # honest is not above oracle (noise aside)
+    assert 0.0 < res.honest_top1 <= 1.0 and 0.0 < res.in_sample_top1 <= 1.0
+    assert res.honest_top1 <= res.in_sample_top1 + 0.02  # honest not above in-sample (noise aside)
     assert res.honest_per_repeat.shape == (2,) and res.held_out_correct.shape == (400,)
-    assert res.oracle_scores.shape == (400, 5)
+    assert res.in_sample_scores.shape == (400, 5)
     d = res.to_dict()
     assert d["method"] == method and d["repeats"] == 2
     if method == "linear":
@@ -130,11 +130,11 @@ def test_learned_fusion_honest_and_oracle(method: str) -> None:
 
 
 def test_stacking_overfits_more_than_linear() -> None:
-    """With many classes and few videos, stacking's oracle-honest gap is the larger one."""
+    """With many classes and few videos, stacking's in-sample-honest gap is the larger one."""
     x, y = _streams(300, 10, (1.0, 1.5), seed=7)
     lin = learned.learned_fusion(x, y, method="linear", folds=3, repeats=1)
     stk = learned.learned_fusion(x, y, method="stacking", folds=3, repeats=1)
-    assert stk.oracle_top1 - stk.honest_top1 > lin.oracle_top1 - lin.honest_top1
+    assert stk.in_sample_top1 - stk.honest_top1 > lin.in_sample_top1 - lin.honest_top1
 
 
 def test_errors() -> None:
@@ -161,7 +161,7 @@ def test_separable_folds_do_not_inherit_the_oracle() -> None:
         z[np.arange(n), j, y] += strength
     x = z - np.log(np.exp(z).sum(2, keepdims=True))
     res = learned.learned_fusion(x, y, folds=4, repeats=10)
-    assert res.oracle_top1 == 1.0
+    assert res.in_sample_top1 == 1.0
     assert res.honest_top1 is not None and res.honest_top1 < 0.99
 
 

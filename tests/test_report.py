@@ -153,7 +153,12 @@ def test_report_contents(report_dir: Path) -> None:
         "## Notes",
     ):
         assert f"\n{heading}\n" in md, heading
-    for weights in ("| 1:1 |", "| 1:1.5 |", "| 2:1 |", "| 1:2 |"):
+    for weights in (
+        "| rgb 1 : flow 1 |",
+        "| rgb 1 : flow 1.5 |",
+        "| rgb 2 : flow 1 |",
+        "| rgb 1 : flow 2 |",
+    ):
         assert weights in md
     assert "| videos | 58 with a label, of 60 |" in md
     assert "McNemar" in md and "paired bootstrap" in md

@@ -92,6 +92,13 @@ import json
 import sys
 from typing import Any
 
+from ..weights import (
+    WELL_KNOWN_STREAMS,
+    component_name,
+    format_weights,
+    parse_weights,
+    resolve_weights,
+)
 from ._data import (
     CONSENSUS,
     EXPLORER_FILE,
@@ -129,24 +136,20 @@ __all__ = [
 ]
 
 
-def _ints(text: str) -> list[float]:
-    try:
-        vals = [float(v) for v in text.split(":")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"weights must look like 7:13, got {text!r}") from None
-    return vals
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``fusionlab explorer``."""
     parser.add_argument("files", nargs="+", metavar="FILE", help="score files (.npz); globs ok")
-    parser.add_argument("--weights", type=_ints, help="stream weights like 7:13 (default equal)")
+    parser.add_argument(
+        "--weights",
+        help="stream weights by name, like rgb=7,flow=13 (default equal); positional 7:13 "
+        "follows the stream order rgb, flow, then the rest alphabetically",
+    )
     parser.add_argument("--domain", choices=["prob", "logit"], default="prob")
     parser.add_argument("--consensus", default="mean", help="segment-consensus rule (mean)")
     parser.add_argument(
         "--segment-weights",
-        type=_ints,
-        help="one weight per stream x segment (flat fusion; weight = stream weight x this)",
+        help="one weight per stream x segment component, by name like rgb/seg1=1,rgb/seg2=2,... "
+        "(flat fusion; weight = stream weight x this)",
     )
     parser.add_argument("--evaluation", help="only this evaluation (default: all)")
     parser.add_argument("--format", choices=["table", "json"], default="table", dest="fmt")
@@ -165,6 +168,9 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluate import EvaluateOptions, evaluate, load_evaluations
     from ..report._format import format_cell
 
+    # parsed here, not by argparse, so a bad value is a one-line error (exit 2)
+    wspec = None if args.weights is None else parse_weights(args.weights)
+    uspec = None if args.segment_weights is None else parse_weights(args.segment_weights)
     _, evs = load_evaluations(args.files, allow_partial=args.allow_partial)
     # The best single stream needs the rule rows only: no bootstrap, no tuned rows.
     kw: dict[str, Any] = {"bootstrap": 0, "allow_partial": args.allow_partial}
@@ -181,20 +187,40 @@ def run(args: argparse.Namespace) -> int:
     for ev in evs:
         if ev.name not in names:
             continue
-        w = args.weights if args.weights is not None else [1.0] * len(ev.streams)
+        where = f"evaluation {ev.name}"
+        w: tuple[float, ...] = (
+            resolve_weights(wspec, ev.streams, where=where)
+            if wspec is not None
+            else (1.0,) * len(ev.streams)
+        )
+        conventional = tuple(ev.streams) == WELL_KNOWN_STREAMS or len(ev.streams) == 1
+        comp_names = [
+            component_name(s, j) for s in ev.streams for j in range(ev.latest(s).n_segments)
+        ]
+        seg_w = (
+            None
+            if uspec is None
+            else resolve_weights(
+                uspec,
+                comp_names,
+                where=where,
+                what="component",
+                conventional=conventional,
+            )
+        )
         nums = page_numbers(
             results,
             evaluation=ev.name,
             weights=w,
             domain=args.domain,
             consensus=args.consensus,
-            segment_weights=args.segment_weights,
+            segment_weights=seg_w,
         )
-        wtxt = ":".join(f"{v:g}" for v in w)
+        wtxt = format_weights(ev.streams, w, digits=6)
         how = (
             f"{args.consensus} consensus"
-            if args.segment_weights is None
-            else "segments " + ":".join(f"{v:g}" for v in args.segment_weights)
+            if seg_w is None
+            else "components " + format_weights(comp_names, seg_w, digits=6)
         )
         docs.append({"evaluation": ev.name, **nums})
         delta = (
@@ -204,7 +230,7 @@ def run(args: argparse.Namespace) -> int:
             f"{format_cell(nums['delta_top1'], 'signed_pct')}"
         )
         lines.append(
-            f"{ev.name}: {':'.join(ev.streams)} = {wtxt}, {args.domain} domain, {how}, "
+            f"{ev.name}: {wtxt}, {args.domain} domain, {how}, "
             f"{nums['n_videos']} videos\n"
             f"  top-1 {_pct(nums['top1'])} % ({nums['n_top1']} videos){delta}\n"
             f"  top-{min(5, ev.n_classes)} {_pct(nums['top5'])} % ({nums['n_top5']} videos)\n"
@@ -214,7 +240,7 @@ def run(args: argparse.Namespace) -> int:
         data = build_data(results)
         write_page(data, args.html, names=[ev.name for ev in evs])
     if args.fmt == "json":
-        from ..evaluate import _json_value
+        from ..jsonio import json_value as _json_value
 
         plain = _json_value(docs[0] if len(docs) == 1 else docs)
         text = json.dumps(plain, indent=2, allow_nan=False) + "\n"

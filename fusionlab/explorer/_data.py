@@ -719,7 +719,7 @@ def grid_markers(
             continue
         if rec["names"] == streams or (not rec["names"] and len(rec["counts"]) == len(streams)):
             rec["mode"] = "streams"
-        elif rec["names"] == comps or rec["names"] == [c.replace("/seg", ":") for c in comps]:
+        elif rec["names"] == comps:
             rec["mode"] = "segments"
             rec["consensus"] = None
         else:
@@ -728,7 +728,6 @@ def grid_markers(
         if key in seen:
             continue
         seen.add(key)
-        rec["names"] = [n.replace("/seg", ":") for n in rec["names"]]
         out.append(rec)
     return out
 

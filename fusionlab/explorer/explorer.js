@@ -406,7 +406,7 @@
       const honest = g.honest_top1 === null ? "no honest estimate" :
         "honest " + pct(g.honest_top1) + " %" + (g.honest_top1_std !== null ? " (± " + pct(g.honest_top1_std) + ", " + g.selection + ")" : "");
       const text = "Grid search over " + what + " (" + g.domain + (g.consensus ? ", " + label(g.consensus) + " consensus" : "") +
-        ", step 1/" + g.m + "): optimum " + names.join(":") + " = " + g.counts.join(":") + "; oracle " + pct(g.oracle_top1) + " %, " + honest + ".";
+        ", step 1/" + g.m + "): optimum " + names.map(function (n, i) { return n + " " + g.counts[i]; }).join(" : ") + " (/" + g.m + "); oracle " + pct(g.oracle_top1) + " %, " + honest + ".";
       const line = el("div", { class: "fx-grid" }, [el("span", { text: text })]);
       if (Math.max.apply(null, g.counts) <= max && (g.mode === "streams" || this.hasSegments)) {
         const b = el("button", { type: "button", text: "go to optimum" });
@@ -513,7 +513,7 @@
     const total = ints.reduce(function (a, b) { return a + b; }, 0);
     const names = [];
     if (s.seg) {
-      meta.streams.forEach(function (n, i) { for (let t = 0; t < meta.segments[i]; t++) { names.push(n + ":" + (t + 1)); } });
+      meta.streams.forEach(function (n, i) { for (let t = 0; t < meta.segments[i]; t++) { names.push(n + "/seg" + (t + 1)); } });
     } else {
       for (const n of meta.streams) { names.push(n); }
     }
@@ -548,9 +548,14 @@
     const meta = this.meta;
     // shell-quoted by fusionlab (shlex.quote), the paths as given to it
     const files = meta.filesArg || "FILES";
-    const w = s.w.join(":");
+    // weights by name (never positional: the stream order could be misread)
+    const w = meta.streams.map(function (n, i) { return n + "=" + s.w[i]; }).join(",");
     let cmd = "python -m fusionlab.explorer " + files + " --weights " + w + " --domain " + s.domain;
-    if (s.seg) { cmd += " --segment-weights " + s.u.join(":"); } else { cmd += " --consensus " + s.consensus; }
+    if (s.seg) {
+      const comps = [];
+      meta.streams.forEach(function (n, i) { for (let t = 0; t < meta.segments[i]; t++) { comps.push(n + "/seg" + (t + 1)); } });
+      cmd += " --segment-weights " + comps.map(function (c, i) { return c + "=" + s.u[i]; }).join(",");
+    } else { cmd += " --consensus " + s.consensus; }
     this.cmdExplorer.textContent = cmd;
     const exact = !s.seg && s.consensus === "mean";
     this.cmdEval.textContent = "python -m fusionlab.evaluate " + files + " --weights " + w + " --domain " + s.domain;

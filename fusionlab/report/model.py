@@ -30,9 +30,10 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import metrics, rules
-from ..evaluate import FusionSpec, LogProbCache, Results, known_labels
+from ..evaluate import FusionSpec, LogProbCache, Results, known_labels, split_title
 from ..rules import Domain
 from ..scores import Evaluation
+from ..weights import format_weights
 from ._format import CellKind, Slugger
 
 if TYPE_CHECKING:
@@ -866,13 +867,12 @@ def _best_per_stream(ctx: _Ctx, singles: list[dict[str, Any]]) -> list[dict[str,
 
 
 def _fixed_weights(ctx: _Ctx, weighted: list[dict[str, Any]]) -> Section:
-    names = ":".join(_stream_title(s) for s in ctx.ev.streams)
     cols = [
-        Column("weights", f"{names} weights"),
+        Column("weights", "stream weights"),
         Column("domain", "domain"),
         *_metric_columns(ctx.opts.confidence),
     ]
-    order = {tuple(w): i for i, w in enumerate(ctx.opts.stream_weights)}
+    order = {tuple(w): i for i, w in enumerate(ctx.opts.weights_for(ctx.ev))}
     dorder = {d: i for i, d in enumerate(ctx.opts.domains)}
     srt = sorted(
         weighted,
@@ -901,8 +901,11 @@ def _tuned(ctx: _Ctx) -> Section:
                 "over": r.get("over") or "",
                 "fusion": r.get("fusion") or "",
                 "domain": r["domain"],
-                "weights": "" if w is None else ":".join(f"{float(v):.3g}" for v in w),
-                "oracle": r.get("oracle_top1", r["top1"]),
+                "weights": ""
+                if w is None
+                else format_weights(r.get("components") or r["streams"], w, digits=3),
+                "tuned": r["top1"],
+                "value": "in-sample" if r["level"] == "learned" else "oracle",
                 "honest": r.get("honest_top1"),
                 "std": r.get("honest_top1_std"),
                 "top5": r["top5"],
@@ -918,7 +921,8 @@ def _tuned(ctx: _Ctx) -> Section:
         Column("fusion", "fusion"),
         Column("domain", "domain"),
         Column("weights", "weights"),
-        Column("oracle", "oracle top-1 %", "pct"),
+        Column("tuned", "tuned top-1 %", "pct"),
+        Column("value", "which"),
         Column("honest", "honest top-1 %", "pct"),
         Column("std", "± %", "pct"),
         Column("top5", "top-5 %", "pct"),
@@ -933,12 +937,17 @@ def _tuned(ctx: _Ctx) -> Section:
     text = (
         "Weights tuned on the labels: the grid search over stream weights (after mean "
         "segment consensus) and over every stream × segment component, and learned "
-        "combiners. The oracle top-1 is measured on the videos the weights were tuned on "
-        f"(optimistic); the honest top-1 comes from {how} (± its spread over repeats). The "
+        "combiners. The tuned top-1 is measured on the videos the weights were tuned on: "
+        "for the grid it is the oracle (weights chosen by their accuracy on these labels, "
+        "optimistic); for learned combiners it is the in-sample value (fitted by "
+        "likelihood, not accuracy: no upper bound, and the honest value can exceed it). "
+        f"The honest top-1 comes from {how} (± its spread over repeats). The "
         "held-out predictions are compared with the best single stream (paired bootstrap "
         "interval and McNemar test)."
     )
-    return Section("Tuned fusion: oracle and honest", [Paragraph(text), _table(rows, cols)])
+    return Section(
+        "Tuned fusion: oracle / in-sample and honest", [Paragraph(text), _table(rows, cols)]
+    )
 
 
 def _segments(ctx: _Ctx, fact: EvaluationFacts) -> Section | None:
@@ -1814,68 +1823,63 @@ def _overview_section(results: Results) -> Section:
         Column("gain", "gain", "signed_pct"),
     ]
     blocks: list[Block] = [_table(rows, cols, "Best rows of each evaluation.")]
-    # Rows present in every evaluation, averaged (the usual mean over splits).
-    names = [ev.name for ev in results.evaluations]
-    per: dict[tuple[Any, ...], dict[str, float]] = {}
-    labels: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for ev in results.evaluations:
-        for r in results.rows(ev.name):
-            spec: FusionSpec | None = r.get("spec")
-            if spec is None:
-                continue
-            key = (
-                spec.level,
-                tuple(s for s, _ in spec.streams),
-                spec.consensus_label,
-                spec.fusion,
-                spec.domain,
-                spec.weights,
-            )
-            if r["level"] == "single" and r["epoch"] != ev.epochs(r["streams"][0])[-1]:
-                continue
-            per.setdefault(key, {})[ev.name] = r["top1"]
-            labels.setdefault(key, r)
-    common = [k for k, v in per.items() if len(v) == len(names)]
-    if common:
-        stats = []
-        for k in common:
-            accs = [per[k][n] for n in names]
-            r = labels[k]
-            rec: dict[str, Any] = {
-                "label": row_label(r).replace(r["spec"].streams_label, "+".join(k[1]), 1),
-                "level": k[0],
-                "mean": float(np.mean(accs)),
-                "std": float(np.std(accs, ddof=1)) if len(accs) > 1 else math.nan,
-            }
-            for j, a in enumerate(accs):
-                rec[f"e{j}"] = a
-            stats.append(rec)
-        df = pd.DataFrame(stats)
+    # Means over the splits of one dataset and subset (never across datasets or
+    # subsets): rows matched by rule, streams and weights (evaluate.split_means).
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for m in results.extra.get("split_means", []):
+        groups.setdefault(split_title(m), []).append(m)
+    for title, means in groups.items():
+        df = pd.DataFrame(
+            [
+                {
+                    "label": _split_label(m),
+                    "level": m["level"],
+                    "mean": m.get("honest_top1_mean", m["top1_mean"]),
+                    "std": m.get("honest_top1_std", m["top1_std"]),
+                    **{
+                        f"e{j}": a
+                        for j, a in enumerate(m.get("honest_top1_per_split", m["top1_per_split"]))
+                    },
+                }
+                for m in means
+            ]
+        )
         df["_order"] = np.arange(len(df))
-        df = df.sort_values(["mean", "_order"], ascending=[False, True], kind="stable")
-        top = df[df["level"].isin(FUSION_LEVELS)].head(10)
+        top = df[df["level"].isin((*FUSION_LEVELS, "grid", "learned"))].head(10)
         single = (
             df[df["level"] == "single"]
             .groupby(df["label"].str.split(" ").str[0], sort=False)
             .head(1)
         )
-        shown = pd.concat([top, single]).drop_duplicates("_order")
-        shown = shown.sort_values(["mean", "_order"], ascending=[False, True], kind="stable")
+        shown = pd.concat([top, single]).drop_duplicates("_order").sort_values("_order")
+        splits = means[0]["splits"]
         cols2 = [
             Column("label", "rule"),
             Column("mean", "mean top-1 %", "pct"),
             Column("std", "std %", "pct"),
         ]
-        cols2 += [Column(f"e{j}", f"{n} %", "pct") for j, n in enumerate(_short_names(names))]
+        cols2 += [Column(f"e{j}", f"split {n} %", "pct") for j, n in enumerate(splits)]
         blocks.append(
             _table(
                 shown.to_dict("records"),
                 cols2,
-                f"Mean over the {len(names)} evaluations of the rows present in all of them: "
-                "the ten best fusion rows and the best rule of each single stream.",
+                f"{title}: rows present in all {len(splits)} splits, matched by rule, streams "
+                "and weights; the ten best fusion rows and the best rule of each single stream. "
+                "Mean and sample standard deviation over splits; tuned rows (tuned on each "
+                "split separately) by their honest top-1.",
             )
         )
     return Section("Overview", blocks)
+
+
+def _split_label(m: Mapping[str, Any]) -> str:
+    """A readable label of a :func:`~fusionlab.evaluate.split_means` row (no epochs)."""
+    spec: FusionSpec | None = m.get("spec")
+    if spec is not None:
+        return row_label({"spec": spec}).replace(spec.streams_label, "+".join(m["streams"]), 1)
+    dom = f" ({m['domain']})"
+    over = f" over {m['over']}" if m.get("over") else ""
+    return f"{'+'.join(m['streams'])} {m['fusion']}{over}{dom}"
 
 
 def _short_names(names: list[str]) -> list[str]:
