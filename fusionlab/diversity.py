@@ -76,15 +76,25 @@ the main table's mean consensus (single stream) or flat mean row.
 (``sum_k w_k v_k`` with ``v = exp(x)`` or ``x``) over the closed simplex of the
 subset's members at the grid ``step`` (0.1: weights are integer compositions
 of 10, divided by 10; zero weights allowed, so the best point may use fewer
-members). It is an **oracle**: the weights are chosen on the same videos
+members) **plus the equal-weight point of the subset and of each of its
+subsets** (weights ``1/m`` on ``m`` members, scored as ``rules.fuse("mean")``,
+the subset's ``mean_acc``), which a grid misses when ``m`` does not divide
+``1/step`` (1/3 at step 0.1). So ``best_acc >= mean_acc`` for every subset,
+and a subset's ``best_acc`` is at least that of each of its subsets; the
+``best_grid`` column says what was searched (``"step 0.1 + equal weights"``).
+It is an **oracle**: the weights are chosen on the same videos
 they are scored on. The scan evaluates per-video margins instead of fused
 scores and settles every grid point whose count could depend on rounding
 (a margin within 1e-12 of its terms' size) with ``rules.fuse`` itself, so
 ``best_acc`` equals a brute-force scan with ``rules.fuse("weighted")`` on
-the members with positive weight. Ties go to more members with positive
-weight, then to the subset with the lower bitmask of members, then to the
-first integer composition in lexicographic order. A subset with one member
-has the single weight 1. Sets of more than ``max_components`` (10)
+the members with positive weight (and ``rules.fuse("mean")`` at the
+equal-weight points). Ties go, as in :mod:`fusionlab.search`, to the weights
+closest to uniform (smallest ``sum_k w_k**2``, in exact rational arithmetic:
+the subset's equal-weight point wins every tie it is in), then to the first in
+enumeration order (lexicographic in the members' weights, as
+:func:`weight_compositions` enumerates the closed grid; an equal-weight point
+before a grid point of the same weights). A subset with one member has the
+single weight 1. Sets of more than ``max_components`` (10)
 components are refused (2^K - 1 subsets); K = 10 takes about 10 s per domain
 for 1530 videos x 51 classes, K <= 6 well under a second.
 
@@ -106,6 +116,7 @@ import math
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -168,7 +179,15 @@ MAX_SUBSET_COMPONENTS = 10
 TABLES: tuple[str, ...] = ("pairwise", "oracle", "subsets", "wins", "videos", "per_class")
 
 _SUBSET_INDEX = ("set", "domain", "subset")
-_SUBSET_COLUMNS = ("members", "n_members", "mean_acc", "best_acc", "best_weights", "n_videos")
+_SUBSET_COLUMNS = (
+    "members",
+    "n_members",
+    "mean_acc",
+    "best_acc",
+    "best_weights",
+    "best_grid",
+    "n_videos",
+)
 #: Grid size (closed simplex of all components) above which dominated
 #: constraints are pruned before the grid scan (an optimisation only).
 _IMPLIED_MIN_POINTS = 5000
@@ -851,6 +870,36 @@ def _subset_means(
         yield from walk((j,), v[:, j])
 
 
+def _searched(step: float) -> str:
+    """What the ``best_grid`` column says was searched."""
+    return f"step {step:g} + equal weights"
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A weight vector of a subset search: right count, weights over all K components."""
+
+    right: int
+    weights: tuple[Fraction, ...]
+    key: tuple[Any, ...]
+
+
+def _candidate(
+    right: int, sub: Sequence[int], w: Sequence[Fraction], k: int, *, equal: bool
+) -> _Candidate:
+    """A candidate whose ``key`` is smallest for the best one.
+
+    Most right, then closest to uniform (smallest ``sum w**2``), then the first
+    in enumeration order (lexicographic in the weights), the equal-weight point
+    before a grid point of the same weights.
+    """
+    full = [Fraction(0)] * k
+    for j, wj in zip(sub, w, strict=True):
+        full[j] = wj
+    weights = tuple(full)
+    return _Candidate(right, weights, (-right, sum(x * x for x in w), weights, not equal))
+
+
 def subset_accuracy(
     x: npt.ArrayLike,
     y_true: npt.ArrayLike,
@@ -877,7 +926,8 @@ def subset_accuracy(
     domains : sequence of {"prob", "logit"}
         Fusion domains (mean and weighted mean of ``exp(x)`` or of ``x``).
     step : float, default 0.1
-        Weight-grid step (``1/step`` an integer).
+        Weight-grid step (``1/step`` an integer); the equal-weight point of
+        every subset is searched as well.
     set_name : str
         Value of the ``set`` index level.
     max_components : int, default 10
@@ -888,8 +938,10 @@ def subset_accuracy(
     DataFrame
         Indexed by ``(set, domain, subset)`` with ``subset`` the member labels
         joined by ``+``; columns ``members`` (tuple of labels), ``n_members``,
-        ``mean_acc``, ``best_acc`` (oracle: tuned on these videos),
-        ``best_weights`` (tuple of weights over ``members``, summing to 1),
+        ``mean_acc``, ``best_acc`` (oracle: tuned on these videos; never
+        below ``mean_acc``), ``best_weights`` (tuple of weights over
+        ``members``, summing to 1; ties to the weights closest to uniform),
+        ``best_grid`` (what was searched: ``"step 0.1 + equal weights"``),
         ``n_videos``. Rows by subset size, then members in order.
 
     Examples
@@ -935,7 +987,9 @@ def subset_accuracy(
         raise UsageError(f"expected {k} component labels, got {len(names)}")
     doms = _check_domains(domains)
     total = _grid_total(step)
-    grids = {m: weight_compositions(m, step=step).astype(np.float64) for m in range(2, k + 1)}
+    grids = {m: weight_compositions(m, step=step) for m in range(2, k + 1)}
+    sumsq = {m: (g * g).sum(axis=1) for m, g in grids.items()}  # tie key: closest to uniform
+    searched = _searched(step)
 
     records: list[dict[str, Any]] = []
     for d in doms:
@@ -955,35 +1009,28 @@ def subset_accuracy(
         margins = None
         if k >= 2:
             margins = _Margins(v, y, m_arr, total=total, implied=n_points > _IMPLIED_MIN_POINTS)
-        # interior best of each subset: (right count, integer weights)
-        interior: dict[tuple[int, ...], tuple[int, IntArray]] = {}
-        for sub in valid_of:
-            if len(sub) == 1:
-                interior[sub] = (mean_right[sub], np.array([total], dtype=np.int64))
-                continue
-            grid = grids[len(sub)]
-            if grid.shape[0] == 0 or margins is None:
-                continue
-            lower, upper = margins.bounds(sub, valid_of[sub])
-            exact = np.where(lower == upper, lower, -1)
-            for p in np.flatnonzero((upper >= lower.max()) & (lower != upper)):
-                exact[p] = _weighted_right(xa, y, m_arr, sub, grid[p], d)
-            best_p = int(np.argmax(exact))  # the first of the best
-            interior[sub] = (int(exact[best_p]), grid[best_p].astype(np.int64))
-        # closed simplex: best over sub-subsets, by (count, support size, -support bitmask)
-        best: dict[tuple[int, ...], tuple[tuple[int, int, int], tuple[int, ...], IntArray]] = {}
+        # Candidates of each subset: its equal-weight point (the mean rule, so that
+        # best >= mean) and its best interior grid point; the closed simplex adds
+        # the best of each subset with one member fewer.
+        best: dict[tuple[int, ...], _Candidate] = {}
         for sub in sorted(valid_of, key=lambda s: (len(s), s)):
-            cands = []
-            if sub in interior:
-                cnt, w = interior[sub]
-                cands.append(((cnt, len(sub), -_bitmask(sub)), sub, w))
-            if len(sub) > 1:
-                for drop in sub:
-                    cands.append(best[tuple(j for j in sub if j != drop)])
-            best[sub] = max(cands, key=lambda t: t[0])
+            m = len(sub)
+            cands = [_candidate(mean_right[sub], sub, [Fraction(1, m)] * m, k, equal=True)]
+            if m > 1 and margins is not None and grids[m].shape[0]:
+                grid = grids[m]
+                lower, upper = margins.bounds(sub, valid_of[sub])
+                exact = np.where(lower == upper, lower, -1)
+                for q in np.flatnonzero((upper >= lower.max()) & (lower != upper)):
+                    exact[q] = _weighted_right(xa, y, m_arr, sub, grid[q].astype(np.float64), d)
+                top = np.flatnonzero(exact == exact.max())
+                p = int(top[np.argmin(sumsq[m][top])])  # closest to uniform, then the first
+                w = [Fraction(int(kj), total) for kj in grid[p]]
+                cands.append(_candidate(int(exact[p]), sub, w, k, equal=False))
+            for drop in sub if m > 1 else ():
+                cands.append(best[tuple(j for j in sub if j != drop)])
+            best[sub] = min(cands, key=lambda c: c.key)
         for sub in sorted(valid_of, key=lambda s: (len(s), s)):
-            (cnt, _, _), support, w = best[sub]
-            wmap = dict(zip(support, w.tolist(), strict=True))
+            cand = best[sub]
             members = tuple(names[j] for j in sub)
             records.append(
                 {
@@ -993,8 +1040,9 @@ def subset_accuracy(
                     "members": members,
                     "n_members": len(sub),
                     "mean_acc": mean_right[sub] / n,
-                    "best_acc": cnt / n,
-                    "best_weights": tuple(round(wmap.get(j, 0) / total, 10) for j in sub),
+                    "best_acc": cand.right / n,
+                    "best_weights": tuple(round(float(cand.weights[j]), 10) for j in sub),
+                    "best_grid": searched,
                     "n_videos": n,
                 }
             )
@@ -1037,10 +1085,6 @@ def _ordered_index(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     out.index = pd.MultiIndex(levels=levels, codes=codes, names=df.index.names)
     return out
-
-
-def _bitmask(sub: Sequence[int]) -> int:
-    return sum(1 << j for j in sub)
 
 
 def subsets(
@@ -1482,10 +1526,20 @@ _PCT = (
 )
 
 
+def _subset_grid(df: pd.DataFrame) -> str:
+    """``the step 0.1 grid plus equal weights``, from a subsets table's ``best_grid``."""
+    grids = list(dict.fromkeys(str(g) for g in df["best_grid"])) if "best_grid" in df else []
+    if not grids:
+        return "a weight grid plus equal weights"
+    steps = " / ".join(g.removesuffix(" + equal weights") for g in grids)
+    return f"the {steps} grid plus equal weights"
+
+
 def _text_section(title: str, df: pd.DataFrame) -> str:
     if df.empty:
         return f"{title}: none\n"
-    body: str = _pct_frame(df, _PCT).to_string(index=False)
+    frame = _pct_frame(df, _PCT)
+    body: str = frame.drop(columns=[c for c in ("best_grid",) if c in frame]).to_string(index=False)
     return f"{title}\n{body}\n"
 
 
@@ -1541,7 +1595,7 @@ def format_diversity(
             "pairwise": "Pairwise complementarity (%; Q and correlation in [-1, 1])",
             "oracle": "Oracle accuracy (%): a video is right when any component is right",
             "subsets": "Segment subsets (%; best_acc: best fixed weights, an oracle tuned on "
-            "these videos)",
+            f"these videos, searched over {_subset_grid(t['subsets'])})",
             "per_class": "Per-class complementarity (%; gain = fusion minus the better stream)",
         }
         for w in which:
@@ -1703,7 +1757,7 @@ def plot_subset_accuracy(
         s=120,
         color="#dd8452",
         zorder=3,
-        label="best fixed weights (oracle)",
+        label="best fixed weights (grid + equal weights, oracle)",
     )
     axes.set_yticks(ypos, [str(s) for s in sel["subset"]])
     lo = 100 * float(np.nanmin(sel[["mean_acc", "best_acc"]].to_numpy())) if n else 0.0

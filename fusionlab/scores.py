@@ -700,6 +700,109 @@ class AlignReport:
         return sum(self.dropped.values())
 
 
+#: Example video ids quoted on each side of an alignment error.
+_N_EXAMPLES = 3
+
+
+def _set_name(s: ScoreSet, i: int) -> str:
+    return str(s.path) if s.path is not None else f"set {i + 1} ({s.stream})"
+
+
+def _examples(ids: npt.NDArray[np.str_]) -> str:
+    """``(e.g. 'a', 'b', 'c')`` from sorted ids; all of them, without "e.g.", when few."""
+    shown = ", ".join(repr(str(v)) for v in ids[:_N_EXAMPLES])
+    return f"(e.g. {shown})" if ids.size > _N_EXAMPLES else f"({shown})"
+
+
+def _count_ids(ids: npt.NDArray[np.str_], what: str) -> str:
+    """``5 missing (e.g. 'a', 'b', 'c')``, or ``0 missing``."""
+    return f"{ids.size} {what} {_examples(ids)}" if ids.size else f"0 {what}"
+
+
+def _majority(ids: Sequence[npt.NDArray[np.str_]]) -> list[int] | None:
+    """Indices of the files sharing one id set, if more than half of all files do."""
+    for a in ids:
+        same = [j for j, b in enumerate(ids) if np.array_equal(a, b)]
+        if 2 * len(same) > len(ids):
+            return same
+    return None
+
+
+def _id_mismatch_message(sets: Sequence[ScoreSet]) -> str:
+    """One line naming the file(s) whose videos differ, with counts and example ids.
+
+    With a majority (more than half of the files hold the same videos) the
+    other files are named, each with the ids it lacks and those only it has;
+    with two files the one holding fewer videos (both when they hold as many);
+    otherwise every file, against the videos of all the others.
+    """
+    ids = [np.unique(s.video_ids) for s in sets]  # sorted
+    names = [_set_name(s, i) for i, s in enumerate(sets)]
+    major = _majority(ids)
+    if major is not None:
+        ref = ids[major[0]]
+        odd = [i for i in range(len(sets)) if i not in major]
+        parts = []
+        for i in odd:
+            missing, extra = np.setdiff1d(ref, ids[i]), np.setdiff1d(ids[i], ref)
+            parts.append(
+                f"{names[i]} has {ids[i].size} videos, "
+                f"{_count_ids(missing, 'missing')}, "
+                f"{_count_ids(extra, 'extra')}"
+            )
+        agree = ", ".join(names[j] for j in major)
+        return (
+            f"{', '.join(names[i] for i in odd)}: video ids differ from those of the other "
+            f"{len(major)} files ({agree}; the same {ref.size} videos in each): " + "; ".join(parts)
+        )
+    if len(sets) == 2:
+        a, b = (0, 1) if ids[0].size <= ids[1].size else (1, 0)
+        only_b, only_a = np.setdiff1d(ids[b], ids[a]), np.setdiff1d(ids[a], ids[b])
+        if ids[a].size < ids[b].size:
+            return (
+                f"{names[a]}: video ids differ from those of {names[b]} ({ids[b].size} videos): "
+                f"{names[a]} has {ids[a].size} videos, "
+                f"{_count_ids(only_b, 'missing')}, "
+                f"{_count_ids(only_a, 'extra')}"
+            )
+        return (
+            f"{names[0]}, {names[1]}: video ids differ: {ids[0].size} videos in each, "
+            f"{_count_ids(only_a, 'only in ' + names[a])}, "
+            f"{_count_ids(only_b, 'only in ' + names[b])}"
+        )
+    parts = []
+    for i in sorted(range(len(sets)), key=lambda i: (ids[i].size, i)):
+        others = np.unique(np.concatenate([ids[j] for j in range(len(sets)) if j != i]))
+        missing, extra = np.setdiff1d(others, ids[i]), np.setdiff1d(ids[i], others)
+        parts.append(
+            f"{names[i]} has {ids[i].size} videos, "
+            f"{_count_ids(missing, 'missing that other files have')}, "
+            f"{_count_ids(extra, 'only in ' + names[i])}"
+        )
+    return (
+        f"{', '.join(names)}: video ids differ, and no more than half of the files hold the "
+        "same videos: " + "; ".join(parts)
+    )
+
+
+def _no_common_message(sets: Sequence[ScoreSet]) -> str:
+    """One line for sets sharing no video: each file's count and first ids."""
+    ids = [np.unique(s.video_ids) for s in sets]
+    names = [_set_name(s, i) for i, s in enumerate(sets)]
+    major = _majority(ids)
+    items = [
+        f"{names[i]} ({ids[i].size} videos, {_examples(ids[i])[1:-1]})"
+        for i in range(len(sets))
+        if major is None or i not in major
+    ]
+    if major is not None:  # the odd files first, then the files that agree, once
+        agree = ", ".join(names[j] for j in major)
+        ref = ids[major[0]]
+        items.append(f"{agree} (the same {ref.size} videos in each, {_examples(ref)[1:-1]})")
+    listed = "; ".join(items)
+    return f"no video id is common to all of: {listed}"
+
+
 def align(
     sets: Sequence[ScoreSet], *, allow_partial: bool = False
 ) -> tuple[list[ScoreSet], AlignReport]:
@@ -728,8 +831,13 @@ def align(
     ------
     AlignmentError
         Class counts or class names differ; a video's label differs between
-        files (the first such video is named); no video is common; the video
-        sets differ and ``allow_partial`` is False.
+        files (the first such video is named); no video is common (each file's
+        count and first ids are given); the video sets differ and
+        ``allow_partial`` is False. That message names the odd file: the one
+        not holding the videos that more than half of the files hold, or, of
+        two files, the one holding fewer videos (both when they hold as many;
+        every file when no majority exists), with its video count, how many
+        ids it lacks and how many only it has, and up to three of each.
     """
     if not sets:
         raise UsageError("no score sets to align")
@@ -753,15 +861,12 @@ def align(
     for s in sets[1:]:
         common = common[np.isin(common, s.video_ids)]
     if common.size == 0:
-        names = ", ".join(str(s.path) for s in sets)
-        raise AlignmentError(f"no video id is common to all of: {names}")
+        raise AlignmentError(_no_common_message(sets))
     dropped = {str(s.path): s.n_videos - int(common.size) for s in sets}
     if any(dropped.values()) and not allow_partial:
-        worst = max(dropped, key=lambda k: dropped[k])
         raise AlignmentError(
-            f"{worst}: {dropped[worst]} of its videos are missing from other files "
-            f"({common.size} common); pass --allow-partial (allow_partial=True) to keep only "
-            "the common videos"
+            f"{_id_mismatch_message(sets)}; {common.size} common; pass --allow-partial "
+            "(allow_partial=True) to keep only the common videos"
         )
     out: list[ScoreSet] = []
     for s in sets:

@@ -120,13 +120,38 @@ def _label_disagree(tmp: Path) -> tuple[list[str], str]:
 def _no_common(tmp: Path) -> tuple[list[str], str]:
     f = raw_arrays(stream="flow")
     f["video_ids"] = np.array([f"other{i}" for i in range(12)])
-    return _two_streams(tmp, raw_arrays(), f), "no video id is common"
+    files = _two_streams(tmp, raw_arrays(), f)
+    return files, (
+        f"no video id is common to all of: {files[0]} (12 videos, e.g. 'vid000', 'vid001', "
+        f"'vid002'); {files[1]} (12 videos, e.g. 'other0', 'other1', 'other10')"
+    )
 
 
 def _partial(tmp: Path) -> tuple[list[str], str]:
     f = raw_arrays(stream="flow")
     f = {k: (v[:10] if k in ("scores", "labels", "video_ids") else v) for k, v in f.items()}
-    return _two_streams(tmp, raw_arrays(), f), "--allow-partial"
+    files = _two_streams(tmp, raw_arrays(), f)
+    return files, (
+        f"{files[1]}: video ids differ from those of {files[0]} (12 videos): {files[1]} has 10 "
+        "videos, 2 missing ('vid010', 'vid011'), 0 extra; 10 common; pass --allow-partial"
+    )
+
+
+def _odd_of_three(tmp: Path) -> tuple[list[str], str]:
+    """rgb and flow agree; the middle file (audio) lacks three and has one of its own."""
+    a = raw_arrays(stream="audio")
+    keep = np.r_[0:5, 8:12]
+    a = {k: (v[keep] if k in ("scores", "labels", "video_ids") else v) for k, v in a.items()}
+    a["video_ids"] = a["video_ids"].copy()
+    a["video_ids"][0] = "extra0"
+    rgb = write_raw(tmp / "rgb.npz", raw_arrays())
+    odd = write_raw(tmp / "audio.npz", a)
+    flow = write_raw(tmp / "flow.npz", raw_arrays(stream="flow"))
+    return [str(rgb), str(odd), str(flow)], (
+        f"{odd}: video ids differ from those of the other 2 files ({rgb}, {flow}; the same 12 "
+        f"videos in each): {odd} has 9 videos, 4 missing (e.g. 'vid000', 'vid005', 'vid006'), "
+        "1 extra ('extra0'); 8 common"
+    )
 
 
 def _glob(tmp: Path) -> tuple[list[str], str]:
@@ -178,6 +203,7 @@ CASES = {
     "label disagreement": _label_disagree,
     "no common video": _no_common,
     "partial overlap": _partial,
+    "odd file of three": _odd_of_three,
     "glob matched nothing": _glob,
 }
 

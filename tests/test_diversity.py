@@ -7,6 +7,7 @@ import io
 import itertools
 import json
 import math
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -252,30 +253,47 @@ def test_weight_compositions() -> None:
 
 def _brute_force(
     x: np.ndarray, y: np.ndarray, mask: np.ndarray | None, domain: Any, step: float
-) -> list[tuple[int, int]]:
-    """(mean right count, best right count over the closed grid) per subset, in table order."""
+) -> list[tuple[int, int, tuple[float, ...]]]:
+    """(mean right, best right, best weights) per subset, in table order.
+
+    The best is over the closed grid (``rules.fuse("weighted")``) plus the
+    equal-weight point of every non-empty subset of the members (``rules.fuse
+    ("mean")``). Ties: closest to uniform (smallest sum of squared weights), then
+    lexicographically smallest weights, the equal-weight point before a grid point of
+    the same weights.
+    """
     k = x.shape[1]
+    total = round(1 / step)
+
+    def right(members: list[int], fused: np.ndarray) -> int:
+        ok = np.argmax(fused, axis=1) == y
+        if mask is not None:
+            ok &= mask[:, members].any(axis=1)
+        return int(ok.sum())
+
+    def fuse(rule: str, members: list[int], w: Any = None) -> int:
+        ms = None if mask is None else mask[:, members]
+        kw = {} if w is None else {"weights": w}
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return right(members, rules.fuse(rule, x[:, members], ms, domain=domain, **kw))
+
     out = []
     for m in range(1, k + 1):
         for sub in itertools.combinations(range(k), m):
-
-            def right(members: list[int], fused: np.ndarray) -> int:
-                ok = np.argmax(fused, axis=1) == y
-                if mask is not None:
-                    ok &= mask[:, members].any(axis=1)
-                return int(ok.sum())
-
             idx = list(sub)
-            ms = None if mask is None else mask[:, idx]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                mean = right(idx, rules.fuse("mean", x[:, idx], ms, domain=domain))
-                best = -1
-                for w in diversity.weight_compositions(m, step=step, positive=False):
-                    supp = [idx[i] for i in np.flatnonzero(w)]
-                    sm = None if mask is None else mask[:, supp]
-                    f = rules.fuse("weighted", x[:, supp], sm, domain=domain, weights=w[w > 0])
-                    best = max(best, right(supp, f))
-            out.append((mean, best))
+            cands = []  # (key, weights over sub)
+            for size in range(1, m + 1):
+                for face in itertools.combinations(range(m), size):
+                    w = [Fraction(1, size) if i in face else Fraction(0) for i in range(m)]
+                    cnt = fuse("mean", [idx[i] for i in face])
+                    cands.append(((-cnt, sum(v * v for v in w), tuple(w), False), w))
+            for wi in diversity.weight_compositions(m, step=step, positive=False):
+                supp = [idx[i] for i in np.flatnonzero(wi)]
+                cnt = fuse("weighted", supp, wi[wi > 0])
+                w = [Fraction(int(v), total) for v in wi]
+                cands.append(((-cnt, sum(v * v for v in w), tuple(w), True), w))
+            key, w = min(cands, key=lambda c: c[0])
+            out.append((fuse("mean", idx), -key[0], tuple(round(float(v), 10) for v in w)))
     return out
 
 
@@ -303,23 +321,31 @@ def test_subset_accuracy_equals_brute_force(
         part = df.loc[("s", d)]
         ref = _brute_force(x, y, mask, d, step)
         got = [
-            (round(a * n), round(b * n))
-            for a, b in zip(part["mean_acc"], part["best_acc"], strict=True)
+            (round(a * n), round(b * n), w)
+            for a, b, w in zip(
+                part["mean_acc"], part["best_acc"], part["best_weights"], strict=True
+            )
         ]
         assert got == ref
         # the reported weights reproduce the reported best accuracy with rules.fuse
+        # (equal weights: with the mean rule, the equal-weight point of the search)
         for row in part.itertuples():
             idx = [int(mm) - 1 for mm in row.members]
             w = np.array(row.best_weights)
             supp = [i for i, wi in zip(idx, w, strict=True) if wi > 0]
             sm = None if mask is None else mask[:, supp]
+            equal = len(set(w[w > 0].tolist())) == 1
             with np.errstate(invalid="ignore", divide="ignore"):
-                f = rules.fuse("weighted", x[:, supp], sm, domain=d, weights=w[w > 0])
+                if equal:
+                    f = rules.fuse("mean", x[:, supp], sm, domain=d)
+                else:
+                    f = rules.fuse("weighted", x[:, supp], sm, domain=d, weights=w[w > 0])
             ok = np.argmax(f, axis=1) == y
             if sm is not None:
                 ok &= sm.any(axis=1)
             assert ok.mean() == row.best_acc
             assert sum(row.best_weights) == pytest.approx(1.0)
+            assert row.best_grid == "step 0.25 + equal weights"
 
 
 @pytest.mark.parametrize("seed", [24, 26, 28, 5])
@@ -335,7 +361,8 @@ def test_subset_accuracy_on_quantised_scores(seed: int) -> None:
     for d in rules.DOMAINS:
         part = df.loc[("q", d)]
         got = [
-            (round(a * n), round(b * n)) for a, b in zip(part.mean_acc, part.best_acc, strict=True)
+            (round(a * n), round(b * n), w)
+            for a, b, w in zip(part.mean_acc, part.best_acc, part.best_weights, strict=True)
         ]
         assert got == _brute_force(x, y, None, d, 0.1)
 
@@ -360,9 +387,82 @@ def test_subset_ties_and_singletons() -> None:
     )
     assert list(df.index.get_level_values("subset")) == ["a", "b", "a+b"]
     assert df.loc[("t", "prob", "a"), "best_weights"] == (1.0,)
-    # ties go to the full support, then to the first composition (1, 9)
-    assert df.loc[("t", "prob", "a+b"), "best_weights"] == (0.1, 0.9)
+    # ties go to the weights closest to uniform: the equal-weight point
+    assert df.loc[("t", "prob", "a+b"), "best_weights"] == (0.5, 0.5)
     assert df.loc[("t", "prob", "a+b"), "best_acc"] == 0.5
+
+
+def _equal_weights_only(domain: str, s: float = 0.5, delta: float = 0.02) -> np.ndarray:
+    """Log-probabilities (6 videos, 3 components, 2 classes, true class 0) right for all
+    six videos only where the three weights are (nearly) equal.
+
+    For each pair (i, j) one video has margins ``s + delta`` on i and ``-s`` on j
+    (right iff ``w_i (s + delta) > w_j s``) and one the reverse, so a point with
+    ``|w_i - w_j| >= 0.1`` gets one of the two wrong: at step 0.1, where 1/3 is no
+    grid point, at most 4 of 6 are right, while equal weights get all 6.
+    The margin of component k is ``v_k[0] - v_k[1]``: ``2 p - 1`` (prob) or the
+    logit (logit), so p is chosen per domain.
+    """
+    d = np.zeros((6, 3))
+    for row, (i, j) in enumerate(itertools.permutations(range(3), 2)):
+        d[row, i], d[row, j] = s + delta, -s
+    p = (1 + d) / 2 if domain == "prob" else 1 / (1 + np.exp(-d))
+    return np.log(np.stack([p, 1 - p], axis=-1))
+
+
+@pytest.mark.parametrize("domain", ["prob", "logit"])
+def test_best_fixed_weights_include_equal_weights_at_step_01(domain: str) -> None:
+    """A 3-member subset whose mean beats every step-0.1 grid point (4/6 at best)."""
+    x = _equal_weights_only(domain)
+    y = np.zeros(6, dtype=np.int64)
+    grid = diversity.weight_compositions(3, step=0.1, positive=False)
+    grid_best = max(
+        int((np.argmax(rules.fuse("weighted", x, domain=domain, weights=w), axis=1) == y).sum())
+        for w in grid.astype(float)
+    )
+    assert grid_best == 4  # the old search space
+    df: Any = diversity.subset_accuracy(x, y, domains=[domain], set_name="s", step=0.1)
+    row = df.loc[("s", domain, "1+2+3")]
+    assert row.mean_acc == 1.0
+    assert row.best_acc == 1.0
+    assert row.best_weights == (round(1 / 3, 10),) * 3
+    assert row.best_grid == "step 0.1 + equal weights"
+    assert (df["best_acc"] >= df["mean_acc"]).all()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    n=st.integers(1, 25),
+    k=st.integers(1, 4),
+    c=st.integers(2, 4),
+    seed=st.integers(0, 2**32 - 1),
+    step=st.sampled_from([0.1, 0.05, 0.25, 0.5, 1.0]),
+    quantised=st.booleans(),
+    masked=st.booleans(),
+)
+def test_best_fixed_weights_never_below_mean(
+    n: int, k: int, c: int, seed: int, step: float, quantised: bool, masked: bool
+) -> None:
+    """For every subset and domain: best fixed weights >= mean, and >= every sub-subset's."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, c, n)
+    if quantised:  # scores that tie often
+        z = rng.integers(0, 3, (n, k, c)).astype(float)
+    else:  # scores that favour near-equal weights, as in _equal_weights_only
+        z = rng.normal(scale=0.3, size=(n, k, c)) + 0.2 * np.eye(c)[y][:, None, :]
+    x = _log_softmax(z)
+    mask = None
+    if masked:
+        mask = rng.random((n, k)) < 0.8
+    df: Any = diversity.subset_accuracy(x, y, mask, step=step, set_name="p")
+    assert (df["best_acc"] >= df["mean_acc"]).all()
+    for d in rules.DOMAINS:
+        part = df.loc[("p", d)]
+        best = dict(zip(part.index, part["best_acc"], strict=True))
+        for label, acc in best.items():
+            members = label.split("+")
+            for drop in members if len(members) > 1 else ():
+                assert acc >= best["+".join(mm for mm in members if mm != drop)]
 
 
 def test_subset_lookup_by_label() -> None:

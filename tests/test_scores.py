@@ -133,6 +133,98 @@ def test_align_class_names_disagree() -> None:
         fl.align([a, b])
 
 
+def _ids(n: int, start: int = 0) -> list[str]:
+    return [f"v{i:03d}" for i in range(start, start + n)]
+
+
+def _align_error(*sets: fl.ScoreSet) -> str:
+    with pytest.raises(AlignmentError) as exc:
+        fl.align(list(sets))
+    msg = str(exc.value)
+    assert "\n" not in msg
+    return msg
+
+
+def test_align_error_names_the_odd_file_not_a_majority_file() -> None:
+    """Two of three files agree; the third lacks 5 videos and has 2 of its own."""
+    ids = _ids(20)
+    rgb = _set(ids, [0] * 20, "rgb")
+    audio = _set([*ids[5:], "x1", "x2"], [0] * 17, "audio")
+    flow = _set(ids, [0] * 20, "flow")
+    msg = _align_error(rgb, audio, flow)
+    assert msg.startswith("audio.npz: video ids differ from those of the other 2 files ")
+    assert "(rgb.npz, flow.npz; the same 20 videos in each)" in msg
+    assert "audio.npz has 17 videos, 5 missing (e.g. 'v000', 'v001', 'v002'), " in msg
+    assert "2 extra ('x1', 'x2'); 15 common; pass --allow-partial" in msg
+
+
+def test_align_error_names_every_odd_file_against_the_majority() -> None:
+    ids = _ids(10)
+    sets = [_set(ids, [0] * 10, s) for s in ("a", "b", "c")]
+    short = _set(ids[2:], [0] * 8, "d")
+    longer = _set([*ids, "z"], [0] * 11, "e")
+    msg = _align_error(sets[0], short, sets[1], longer, sets[2])
+    assert msg.startswith("d.npz, e.npz: video ids differ from those of the other 3 files")
+    assert "d.npz has 8 videos, 2 missing ('v000', 'v001'), 0 extra" in msg
+    assert "e.npz has 11 videos, 0 missing, 1 extra ('z')" in msg
+
+
+@pytest.mark.parametrize("smaller_first", [True, False])
+def test_align_error_two_files_names_the_one_with_fewer_videos(smaller_first: bool) -> None:
+    big = _set(_ids(12), [0] * 12, "rgb")
+    small = _set(_ids(9, start=2), [0] * 9, "flow")  # lacks v000, v001; has nothing else
+    msg = _align_error(*((small, big) if smaller_first else (big, small)))
+    assert msg.startswith(
+        "flow.npz: video ids differ from those of rgb.npz (12 videos): flow.npz has 9 "
+        "videos, 3 missing ('v000', 'v001', 'v011'), 0 extra; 9 common"
+    )
+
+
+def test_align_error_two_files_both_sides_have_their_own_videos() -> None:
+    a = _set(_ids(10), [0] * 10, "rgb")  # v000..v009
+    b = _set(_ids(8, start=4), [0] * 8, "flow")  # v004..v011
+    msg = _align_error(a, b)
+    assert msg.startswith("flow.npz: video ids differ from those of rgb.npz (10 videos)")
+    assert "flow.npz has 8 videos, 4 missing (e.g. 'v000', 'v001', 'v002'), " in msg
+    assert "2 extra ('v010', 'v011'); 6 common" in msg
+    same_size = _set(_ids(10, start=3), [0] * 10, "flow")
+    msg = _align_error(a, same_size)
+    assert msg.startswith("rgb.npz, flow.npz: video ids differ: 10 videos in each, ")
+    assert "3 only in rgb.npz ('v000', 'v001', 'v002')" in msg
+    assert "3 only in flow.npz ('v010', 'v011', 'v012'); 7 common" in msg
+
+
+def test_align_error_without_majority_lists_every_file() -> None:
+    a = _set(_ids(9), [0] * 9, "a")  # v000..v008
+    b = _set(_ids(10, start=1), [0] * 10, "b")  # v001..v010
+    c = _set(_ids(10, start=2), [0] * 10, "c")  # v002..v011
+    msg = _align_error(c, b, a)
+    assert msg.startswith("c.npz, b.npz, a.npz: video ids differ, and no more than half")
+    assert (
+        "a.npz has 9 videos, 3 missing that other files have ('v009', 'v010', 'v011'), "
+        "1 only in a.npz ('v000'); c.npz has 10" in msg
+    )
+    assert "c.npz has 10 videos, 2 missing that other files have ('v000', 'v001')" in msg
+    assert "b.npz has 10 videos, 2 missing that other files have ('v000', 'v011'), 0 only" in msg
+    # fewest videos first, then in the order given
+    assert msg.index("a.npz has") < msg.index("c.npz has") < msg.index("b.npz has")
+
+
+def test_align_error_no_common_video_gives_counts_and_ids() -> None:
+    a = _set(_ids(5), [0] * 5, "rgb")
+    b = _set(["w1", "w2"], [0, 0], "flow")
+    msg = _align_error(a, b)
+    assert msg == (
+        "no video id is common to all of: rgb.npz (5 videos, e.g. 'v000', 'v001', 'v002'); "
+        "flow.npz (2 videos, 'w1', 'w2')"
+    )
+    msg = _align_error(a, b, _set(_ids(5), [0] * 5, "audio"))
+    assert msg == (
+        "no video id is common to all of: flow.npz (2 videos, 'w1', 'w2'); "
+        "rgb.npz, audio.npz (the same 5 videos in each, e.g. 'v000', 'v001', 'v002')"
+    )
+
+
 def test_group_by_dataset_split_subset_and_epochs(tmp_path: Path) -> None:
     files = []
     for split in ("1", "2"):

@@ -1468,14 +1468,12 @@ def _oracle_section(df: pd.DataFrame) -> Section | None:
     return Section("Oracle bound", [_table(rows, cols, cap)])
 
 
-#: How fusionlab.diversity.subset_accuracy breaks ties between equally good weights.
+#: What fusionlab.diversity.subset_accuracy searches, and how it breaks ties.
 _SUBSET_TIES = (
-    "Ties between equally accurate weights are broken as fusionlab.diversity does, not as "
-    "the grid search does: first to the weights that use more members (fewer zero "
-    "weights), then to those that leave out the highest-numbered members, then to the "
-    "first in lexicographic order (the first member's weight counted up from 0.1). So on "
-    "the full set these weights can differ from the tuned table's, whose ties go to the "
-    "weights closest to equal."
+    "The weights searched are the step-0.1 grid plus equal weights on the subset and on each of "
+    "its subsets (which the grid misses where it cannot express 1/3), so the best is never "
+    "below the mean. Ties between equally accurate weights go, as in the grid search, to the "
+    "weights closest to equal, then to the first in enumeration order."
 )
 
 
@@ -1513,8 +1511,8 @@ def _subsets_section(ctx: _Ctx, df: pd.DataFrame) -> Section | None:
                 rows,
                 cols,
                 "Accuracy of each subset of a stream's segments (1+2: segments 1 and 2 "
-                "only): mean fusion, and the best fixed weights on the subset at step 0.1 "
-                f"(an oracle, tuned on these videos). {_SUBSET_TIES}",
+                "only): mean fusion, and the best fixed weights on the subset (an oracle, "
+                f"tuned on these videos). {_SUBSET_TIES}",
             )
         )
     if flat_rows:
@@ -1527,9 +1525,9 @@ def _subsets_section(ctx: _Ctx, df: pd.DataFrame) -> Section | None:
                 shown,
                 cols,
                 f"The {len(shown)} best of the {len(flat_rows)} subsets of all stream × segment "
-                f"components by mean accuracy ({d0} domain); best weights at step 0.1"
+                f"components by mean accuracy ({d0} domain); best fixed weights"
                 + (
-                    ", ties broken as in the table above."
+                    " searched and ties broken as in the table above."
                     if rows
                     else f" (an oracle, tuned on these videos). {_SUBSET_TIES}"
                 ),
