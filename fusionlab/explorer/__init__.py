@@ -14,7 +14,7 @@ server, no network, no framework: hand-written JavaScript inlined into the
 page, standard APIs only (``DecompressionStream``, typed arrays, canvas), from
 ``file://`` in Chromium (80+) and Firefox (113+).
 
-``python -m fusionlab.explorer FILES --weights 7:13 --domain prob --consensus max``
+``python -m fusionlab.explorer FILES --weights rgb=7,flow=13 --domain prob --consensus max``
 prints the same numbers (:func:`page_numbers`); ``--html OUT`` writes the page.
 
 What is computed
