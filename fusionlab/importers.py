@@ -74,16 +74,32 @@ exactly like any other:
 
 Video ids
 ---------
-Every id is normalised by :func:`normalize_video_id`: the last path component
-(``/`` or ``\\``) without a video-file extension, so that
-``ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi``,
-``/data/ucf101/frames/v_ApplyEyeMakeup_g01_c01`` and
-``v_ApplyEyeMakeup_g01_c01.mp4`` all become ``v_ApplyEyeMakeup_g01_c01``.
+Every name, from every importer and from split lists alike, is normalised by
+:func:`normalize_video_id`, so the same video gets the same id from every tool:
+
+- the last path component (``/`` or ``\\``) without a video-file extension, so
+  that ``ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi``,
+  ``/data/ucf101/frames/v_ApplyEyeMakeup_g01_c01`` and
+  ``v_ApplyEyeMakeup_g01_c01.mp4`` all become ``v_ApplyEyeMakeup_g01_c01``;
+- **class folder rule**: when that component holds no letter (``100``,
+  ``00042``), it names no video on its own and the folder above it is kept,
+  joined by ``/``: ``brush_hair/100.avi`` and ``/data/hmdb51/brush_hair/100``
+  both become ``brush_hair/100`` (score files accept ``/`` in ids);
+- **punctuation rule**: whitespace and the ASCII punctuation characters
+  ``! " # $ % & ' ( ) * + , : ; < = > ? @ [ ] ^ ` { | } ~`` (all but ``_ - .``
+  and the path separators) become ``_``, one character for one, so
+  ``Boom_Snap_Clap!_clap_u_nm_np1_fr_goo_0`` and
+  ``Boom_Snap_Clap__clap_u_nm_np1_fr_goo_0`` are one id. Case is kept.
+
+Two lines of a split list that give the same id are an error naming both spellings.
 When names from the input are matched against a split list, a name that is not
 found exactly is looked up case-insensitively and with a ``v_`` prefix added
 (two-stream tools drop UCF101's ``v_`` and spell ``HandStandPushups`` as
-``HandstandPushups``); the split list's id is written. So the same video
-imported from two tools with the same split list gets the same id.
+``HandstandPushups``), and an id with a class folder (``frames/12345``) is
+matched to a list id without one (``12345``) or the reverse, where that is
+unambiguous (two different folders never match); the split list's id is
+written. So the same video imported from two tools with the same split list
+gets the same id.
 
 Split lists and class indexes
 -----------------------------
@@ -127,7 +143,7 @@ import re
 import sys
 import warnings
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, Literal, NoReturn, get_args
@@ -184,6 +200,8 @@ _POSITIONAL = re.compile(r"(?:(?:score|class|prob|logit)_?)?([0-9]+)", re.IGNORE
 _UCF_NAME = re.compile(r"^(?:v_)?(.+)_g[0-9]+_c[0-9]+$", re.IGNORECASE)
 _INT_TOKEN = re.compile(r"[+-]?[0-9]+")
 _DIGITS = re.compile(r"[0-9]+")
+#: What normalize_video_id turns into "_": whitespace and ASCII punctuation but "_-./\\".
+_ID_PUNCTUATION = re.compile(r"[\s!\"#$%&'()*+,:;<=>?@\[\]^`{|}~]")
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
@@ -319,7 +337,11 @@ def _check_max_bytes(max_bytes: int) -> None:
 
 
 def normalize_video_id(name: str) -> str:
-    """The alignment id of a video: last path component without a video extension.
+    """The alignment id of a video, from a path, frame folder or name.
+
+    Every importer applies this one function to every name it reads (split-list
+    entries, names in score files, pickle keys, CSV cells), so the same video
+    gets the same id from every tool.
 
     Parameters
     ----------
@@ -329,10 +351,24 @@ def normalize_video_id(name: str) -> str:
     Returns
     -------
     str
-        Surrounding whitespace and trailing slashes are removed, ``\\`` counts as
-        a path separator, and one extension among ``.avi .mp4 .mkv .webm .mov
-        .mpg .mpeg .m4v .flv .wmv .3gp .ogv .ogg .gif`` (any case) is stripped.
-        Nothing else changes (case and a ``v_`` prefix are kept).
+        The id, built in four steps:
+
+        1. Surrounding whitespace is removed, ``\\`` counts as ``/``, and empty,
+           ``.`` and ``..`` path components are dropped.
+        2. The last component loses one video extension among ``.avi .mp4 .mkv
+           .webm .mov .mpg .mpeg .m4v .flv .wmv .3gp .ogv .ogg .gif`` (any case).
+        3. **Class folder rule**: when that last component holds no letter (no
+           character for which ``str.isalpha`` is true: ``100``, ``00042``,
+           ``3-1``) it does not name a video on its own, and the folder above it
+           is kept: ``brush_hair/100.avi`` becomes ``brush_hair/100``. Otherwise
+           only the last component is kept.
+        4. **Punctuation rule**: every whitespace character and every ASCII
+           punctuation character except ``_ - .`` (that is, any of
+           ``! " # $ % & ' ( ) * + , : ; < = > ? @ [ ] ^ ` { | } ~``) becomes
+           ``_``, one for one, so ``Boom_Snap_Clap!_clap`` and
+           ``Boom_Snap_Clap__clap`` are one id. ``/`` is kept (step 3's joiner).
+
+        Nothing else changes: case and a ``v_`` prefix are kept.
 
     Examples
     --------
@@ -342,13 +378,25 @@ def normalize_video_id(name: str) -> str:
     'v_ApplyEyeMakeup_g01_c01'
     >>> normalize_video_id("abseiling/0wR5jVB-WPk_000417_000427.mp4")
     '0wR5jVB-WPk_000417_000427'
+    >>> normalize_video_id("/data/hmdb51/videos/brush_hair/100.avi")
+    'brush_hair/100'
+    >>> normalize_video_id("clap/Boom_Snap_Clap!_clap_u_nm_np1_fr_goo_0.avi")
+    'Boom_Snap_Clap__clap_u_nm_np1_fr_goo_0'
     """
-    s = name.strip().replace("\\", "/").rstrip("/")
-    base = s.rsplit("/", 1)[-1]
-    stem, dot, ext = base.rpartition(".")
+    parts = [p for p in name.strip().replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    if not parts:
+        return ""
+    last = parts[-1]
+    stem, dot, ext = last.rpartition(".")
     if dot and stem and f".{ext.lower()}" in _VIDEO_EXTENSIONS:
-        return stem
-    return base
+        last = stem
+    if len(parts) > 1 and not any(ch.isalpha() for ch in last):
+        last = f"{parts[-2]}/{last}"
+    return _ID_PUNCTUATION.sub("_", last)
+
+
+def _last_component(video_id: str) -> str:
+    return video_id.rsplit("/", 1)[-1]
 
 
 def _fold(video_id: str) -> str:
@@ -601,8 +649,13 @@ def read_split_list(
         if not vid:
             _err(path, f"line {lineno}: empty video name")
         if vid in seen:
-            _err(path, f"video id {_q(vid)} appears twice (lines {seen[vid]} and {lineno})")
-        seen[vid] = lineno
+            first = out[seen[vid]]
+            _err(
+                path,
+                f"video id {_q(vid)} appears twice (lines {first.line} and {lineno})"
+                f"{_spelled(first.path, video)}",
+            )
+        seen[vid] = len(out)
         out.append(SplitEntry(path=video, video_id=vid, label=label, line=lineno))
     if not out:
         _err(path, "holds no videos")
@@ -614,21 +667,39 @@ def _is_int(token: str) -> bool:
 
 
 class _Matcher:
-    """Resolves names from an input file to split-list entries (see module docstring)."""
+    """Resolves names from an input file to split-list entries.
+
+    A name is normalised (:func:`normalize_video_id`) and looked up exactly; failing
+    that, where the split list makes it unambiguous: case-insensitively and with or
+    without a ``v_`` prefix, and a folder-qualified id (``frames/12345``) against a
+    list id without a folder (``12345``) or the reverse. Two different folders never
+    match (``a/100`` is not ``b/100``).
+    """
 
     def __init__(self, entries: Sequence[SplitEntry], split_path: PathArg) -> None:
         self.entries = entries
         self.split_path = split_path
         self.exact = {e.video_id: i for i, e in enumerate(entries)}
-        self.loose: dict[str, int] = {}
+        self.loose = self._unambiguous(
+            (key, i)
+            for i, e in enumerate(entries)
+            for key in {_fold(e.video_id), _fold(_strip_v(e.video_id))}
+        )
+        self.by_last = self._unambiguous(
+            (_last_component(e.video_id), i) for i, e in enumerate(entries) if "/" in e.video_id
+        )
+
+    @staticmethod
+    def _unambiguous(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
+        out: dict[str, int] = {}
         ambiguous: set[str] = set()
-        for i, e in enumerate(entries):
-            for key in {_fold(e.video_id), _fold(_strip_v(e.video_id))}:
-                if key in self.loose and self.loose[key] != i:
-                    ambiguous.add(key)
-                self.loose[key] = i
+        for key, i in pairs:
+            if key in out and out[key] != i:
+                ambiguous.add(key)
+            out[key] = i
         for key in ambiguous:
-            del self.loose[key]
+            del out[key]
+        return out
 
     def find(self, name: str) -> int | None:
         vid = normalize_video_id(name)
@@ -637,7 +708,9 @@ class _Matcher:
         for key in (_fold(vid), _fold(_strip_v(vid))):
             if key in self.loose:
                 return self.loose[key]
-        return None
+        if "/" in vid:  # "frames/12345" -> "12345" (a list id holds "/" only with its folder)
+            return self.exact.get(_last_component(vid))
+        return self.by_last.get(vid)  # "12345" -> "frames/12345"
 
     def match_all(self, names: Sequence[str], input_path: PathArg) -> npt.NDArray[np.intp]:
         """Position in the split list of every name; both sides must hold the same videos."""
@@ -1494,8 +1567,9 @@ def read_csv(
             if len(rows) > 1:
                 _err(
                     path,
-                    f"video id {_q(vid)} appears in rows {rows[0] + 2} and {rows[1] + 2}; add a "
-                    f"segment column ({', '.join(_CSV_SEGMENT)}) for one row per segment",
+                    f"video id {_q(vid)} appears in rows {rows[0] + 2} and {rows[1] + 2}"
+                    f"{_spelled(raw_ids[rows[0]], raw_ids[rows[1]])}; add a segment column "
+                    f"({', '.join(_CSV_SEGMENT)}) for one row per segment",
                 )
         slots = [0] * len(df)
         n_segments = 1
@@ -1535,7 +1609,8 @@ def read_csv(
                     path,
                     f"row {r + 2}: video id {_q(vid)} segment "
                     f"{_numtext(_cell(df[seg_col].iloc[r]))} appears again (first in row "
-                    f"{first[slot] + 2}); each (video, segment) pair must be given once",
+                    f"{first[slot] + 2}){_spelled(raw_ids[first[slot]], raw_ids[r])}; each "
+                    "(video, segment) pair must be given once",
                 )
             first[slot] = r
             scores[k, slot] = scores_by_class[r]
@@ -1576,6 +1651,13 @@ def read_csv(
         kind=None,
         meta=meta,
     )
+
+
+def _spelled(a: str, b: str) -> str:
+    """`` (spelled 'a' and 'b')`` when two names of one id differ, else ``""``."""
+    if a == b:
+        return ""
+    return f" (spelled {_q(a, limit=80)} and {_q(b, limit=80)}; see normalize_video_id)"
 
 
 def _cell(v: Any) -> str:

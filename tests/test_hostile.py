@@ -581,6 +581,12 @@ IMPORT_CASES: dict[str, Case] = {
         ("--row-order list",),
         files={"tsn.npz": {"scores": _tsn_rows(), "labels": np.asarray(LABELS)}, "l.txt": TSN_LIST},
     ),
+    "split-list-two-spellings": Case(
+        _imp("tsn.npz", "tsn", "--split-list", "l.txt"),
+        "l.txt",
+        ("video id 'a_b' appears twice (lines 1 and 2)", "spelled 'x/a!b.avi' and 'a_b'"),
+        files={"tsn.npz": {"scores": RNG_LOGITS}, "l.txt": "x/a!b.avi 0\na_b 1\n"},
+    ),
     "tsn-not-zip": Case(
         _imp("tsn.npz", "tsn", "--allow-pickle", "--split-list", "l.txt"),
         "tsn.npz",
@@ -710,7 +716,7 @@ IMPORT_CASES: dict[str, Case] = {
     "csv-control-chars-in-id": Case(
         _imp("s.csv", "csv"),
         "s.csv",
-        ("\\x1b[31mred",),
+        ("\\x1b_31mred", "rows 2 and 3"),  # "[" is made "_" (normalize_video_id)
         files={"s.csv": _csv(CSV_HEADER, [f"{ESC_ID},0,0.1,0.2,0.3,0.4"] * 2)},
     ),
     "csv-wrong-kind": Case(

@@ -738,6 +738,114 @@ def test_same_videos_from_three_tools_align(tmp_path: Path) -> None:
     np.testing.assert_array_equal(ev.sets[("rgb", None)].scores[rows], x)
 
 
+# --------------------------------------------------------------------------- ids
+
+
+def test_normalize_video_id_class_folder_and_punctuation_rules() -> None:
+    # class folder rule: a last component without letters keeps its folder
+    assert normalize_video_id("brush_hair/100") == "brush_hair/100"
+    assert normalize_video_id("/data/hmdb51/videos/brush_hair/100.avi") == "brush_hair/100"
+    assert normalize_video_id("D:\\hmdb\\cartwheel\\00042.MP4") == "cartwheel/00042"
+    assert normalize_video_id("./frames/3-1/") == "frames/3-1"
+    assert normalize_video_id("100") == "100" and normalize_video_id("/100.avi") == "100"
+    assert normalize_video_id("brush_hair/v100") == "v100"  # a letter: a video name
+    # punctuation rule: whitespace and ASCII punctuation but _ - . become "_", one for one
+    assert normalize_video_id("clap/Boom!_Clap (1).avi") == "Boom__Clap__1_"
+    for ch in "!\"#$%&'()*+,:;<=>?@[]^`{|}~ \t":
+        assert normalize_video_id(f"a{ch}b") == "a_b", ch
+    assert normalize_video_id("0wR5jVB-WPk_000417.mp4") == "0wR5jVB-WPk_000417"  # - kept
+    assert normalize_video_id("brush_hair (2)/7") == "brush_hair__2_/7"
+    assert normalize_video_id("Café!") == "Café_"  # non-ASCII letters are kept
+
+
+def test_hmdb_numbered_videos_keep_their_class_folder_and_align(tmp_path: Path) -> None:
+    """HMDB-style 'class/100.avi' videos: ids 'class/100' (not '100', which three classes
+    share); a TSN file matched through the split list, a CSV of paths and a two-stream
+    pickle of 'class/100' keys all give the same ids."""
+    classes = ["brush_hair", "cartwheel", "clap"]
+    videos = [f"{c}/{n}.avi" for c in classes for n in (100, 101)]
+    labels = [k // 2 for k in range(6)]
+    ids = [f"{c}/{n}" for c in classes for n in (100, 101)]
+    lst = tmp_path / "hmdb_test.txt"
+    lst.write_text("".join(f"{v} {lab}\n" for v, lab in zip(videos, labels, strict=True)))
+    assert [e.video_id for e in read_split_list(lst)] == ids
+    x = np.random.default_rng(9).normal(size=(6, S, 3)).astype(np.float32)
+    tsn = tmp_path / "tsn.npz"
+    np.savez(tsn, scores=x, labels=np.asarray(labels))
+    common: dict[str, Any] = {"dataset": "hmdb51", "split": "1", "subset": "test"}
+    rgb = import_scores(
+        tsn,
+        source="tsn",
+        out=tmp_path / "rgb.npz",
+        stream="rgb",
+        split_list=lst,
+        row_order="list",
+        **common,
+    )
+    assert list(rgb.video_ids) == ids
+    csv_path = tmp_path / "flow.csv"
+    csv_path.write_text(
+        "path,label,a,b,c\n"
+        + "".join(
+            f"/data/hmdb51/videos/{v},{labels[k]},"
+            + ",".join(repr(float(t)) for t in x[k, 0])
+            + "\n"
+            for k, v in reversed(list(enumerate(videos)))
+        )
+    )
+    import_scores(csv_path, source="csv", out=tmp_path / "flow.npz", stream="flow", **common)
+    pkl = tmp_path / "audio.pickle"
+    pkl.write_bytes(pickle.dumps({ids[k]: x[k, 1] for k in range(6)}))
+    import_scores(
+        pkl,
+        source="twostream",
+        out=tmp_path / "audio.npz",
+        stream="audio",
+        allow_pickle=True,
+        **common,
+    )
+    sets = [scores.load(tmp_path / f) for f in ("rgb.npz", "flow.npz", "audio.npz")]
+    assert all(sorted(s.video_ids) == sorted(ids) for s in sets)
+    (ev,) = scores.group(sets)
+    assert ev.report.n_dropped == 0 and ev.n_videos == 6
+    rows = [list(ev.video_ids).index(v) for v in ids]
+    np.testing.assert_array_equal(ev.sets[("rgb", None)].scores[rows], x)
+    np.testing.assert_array_equal(ev.sets[("flow", None)].scores[rows, 0], x[:, 0])
+    np.testing.assert_array_equal(ev.sets[("audio", None)].scores[rows, 0], x[:, 1])
+    assert ev.labels[rows].tolist() == labels
+
+
+def test_split_list_folder_matching_is_one_sided(tmp_path: Path) -> None:
+    """'frames/12345' finds the list's '12345' (and the reverse), but 'a/100' never finds
+    'b/100': two folders are two videos."""
+    lst = tmp_path / "sth.txt"
+    lst.write_text("12345 40 0\n12346 40 1\n")
+    src = tmp_path / "s.csv"
+    src.write_text("video_id,a,b\n/data/sth/frames/12346,0.2,0.8\n/data/sth/frames/12345,0.9,0.1\n")
+    raw = read_csv(src, split_list=lst)
+    assert list(raw.video_ids) == ["12345", "12346"] and raw.labels.tolist() == [0, 1]
+    np.testing.assert_array_equal(raw.scores[:, 0, 0], [0.9, 0.2])
+    lst.write_text("frames/12345 40 0\nframes/12346 40 1\n")
+    src.write_text("video_id,a,b\n12346,0.2,0.8\n12345,0.9,0.1\n")
+    assert list(read_csv(src, split_list=lst).video_ids) == ["frames/12345", "frames/12346"]
+    lst.write_text("b/100 40 0\na/101 40 1\n")
+    src.write_text("video_id,a,b\na/100,0.2,0.8\na/101,0.9,0.1\n")
+    with pytest.raises(ScoreFileError, match="not in the split list") as exc:
+        read_csv(src, split_list=lst)
+    assert "'a/100'" in str(exc.value)
+
+
+def test_split_list_two_spellings_of_one_video(tmp_path: Path) -> None:
+    lst = tmp_path / "l.txt"
+    lst.write_text("clap/Boom!Clap.avi 0\nclap/Boom_Clap.avi 0\n")
+    with pytest.raises(
+        ScoreFileError,
+        match=r"video id 'Boom_Clap' appears twice \(lines 1 and 2\) \(spelled "
+        r"'clap/Boom!Clap\.avi' and 'clap/Boom_Clap\.avi'",
+    ):
+        read_split_list(lst)
+
+
 # --------------------------------------------------------------------------- numbers
 
 
