@@ -15,12 +15,28 @@ exactly like any other:
     ``(segments, classes)`` or ``(classes,)``. **Crops are averaged** (the
     arithmetic mean of the stored values, as TSN's ``eval_scores.py`` does by
     default); segments are kept as the segment axis. The scores are the raw
-    ``fc-action`` outputs, i.e. logits. The file holds no video names:
-    ``--split-list`` (the test list given to the tool) supplies them. tsn-pytorch
-    writes rows in the *sorted* order of the list's first column (the default,
-    ``row_order="sorted"``); Caffe TSN writes them in list order
-    (``row_order="list"``). A plain numeric ``scores`` array of shape
+    ``fc-action`` outputs, i.e. logits. A plain numeric ``scores`` array of shape
     ``(N, S, crops, C)``, ``(N, S, C)`` or ``(N, C)`` is accepted as well.
+
+    **Names.** Some tools' test scripts also save the video of every row: a
+    member ``names``, ``video_names``, ``video_ids`` or ``ids``
+    (:data:`TSN_NAME_MEMBERS`; at most one of them), an array of ``N`` strings
+    (str, UTF-8 bytes, or an object array of either). Those names are then
+    the ids (through :func:`normalize_video_id`; two names giving one id are an
+    error), and a ``--split-list``, which is optional, is matched to them *by
+    name*: both must hold the same videos (a difference is reported with the
+    count on each side and the first odd ids), and where both give a label
+    they must agree for every video. Row order then does not matter.
+
+    **No names.** Original TSN and tsn-pytorch save none, and then
+    ``--split-list`` (the test list given to the tool) is required and the
+    rows are matched to it *by position*: tsn-pytorch writes rows in the
+    *sorted* order of the list's first column (the default,
+    ``row_order="sorted"``); Caffe TSN writes them in list order
+    (``row_order="list"``). The file's labels are cross-checked row by row,
+    which catches a wrong order but not two videos of one class swapped, so
+    ``fusionlab import`` says on its summary line that rows were matched by
+    position (``meta["row_match"]`` is ``"position"``).
 ``mmaction2``
     ``tools/test.py --dump results.pkl`` of MMAction2 1.x: a pickle of a list of
     per-sample dicts with ``pred_score`` (or 1.0rc's ``pred_scores`` ->
@@ -91,7 +107,9 @@ Every name, from every importer and from split lists alike, is normalised by
   ``Boom_Snap_Clap!_clap_u_nm_np1_fr_goo_0`` and
   ``Boom_Snap_Clap__clap_u_nm_np1_fr_goo_0`` are one id. Case is kept.
 
-Two lines of a split list that give the same id are an error naming both spellings.
+Two names in one file (split-list lines, TSN names, pickle keys) that give
+the same id are an error naming both; CSV rows of one id are that video's
+segments.
 When names from the input are matched against a split list, a name that is not
 found exactly is looked up case-insensitively and with a ``v_`` prefix added
 (two-stream tools drop UCF101's ``v_`` and spell ``HandStandPushups`` as
@@ -99,7 +117,9 @@ found exactly is looked up case-insensitively and with a ``v_`` prefix added
 matched to a list id without one (``12345``) or the reverse, where that is
 unambiguous (two different folders never match); the split list's id is
 written. So the same video imported from two tools with the same split list
-gets the same id.
+gets the same id. Rows are matched to a split list by name wherever the input
+names its videos (two-stream pickles, CSV, TSN files with a names member), and
+by position only where it does not (TSN files without names, MMAction2 dumps).
 
 Split lists and class indexes
 -----------------------------
@@ -143,7 +163,7 @@ import re
 import sys
 import warnings
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, Literal, NoReturn, get_args
@@ -158,6 +178,7 @@ from .errors import FusionlabError, ScoreFileError, UsageError
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "SOURCES",
+    "TSN_NAME_MEMBERS",
     "RawScores",
     "Source",
     "SplitEntry",
@@ -713,33 +734,127 @@ class _Matcher:
         return self.by_last.get(vid)  # "12345" -> "frames/12345"
 
     def match_all(self, names: Sequence[str], input_path: PathArg) -> npt.NDArray[np.intp]:
-        """Position in the split list of every name; both sides must hold the same videos."""
+        """Position in the split list of every name; both sides must hold the same videos.
+
+        A difference is reported with the count on each side and the first few
+        names that have no partner.
+        """
         pos = np.full(len(names), -1, dtype=np.intp)
         taken: dict[int, int] = {}
+        extra: list[str] = []
         for k, name in enumerate(names):
             i = self.find(name)
             if i is None:
-                _err(
-                    input_path,
-                    f"video {_q(name)} is not in the split list {_shown(self.split_path)}",
-                )
+                extra.append(name)
+                continue
             if i in taken:
                 _err(
                     input_path,
                     f"videos {_q(names[taken[i]])} and {_q(name)} are both video "
-                    f"{_q(self.entries[i].video_id)} of the split list",
+                    f"{_q(self.entries[i].video_id)} of the split list {_shown(self.split_path)}",
                 )
             taken[i] = k
             pos[k] = i
-        if len(taken) != len(self.entries):
-            missing = [e for i, e in enumerate(self.entries) if i not in taken]
+        missing = [e for i, e in enumerate(self.entries) if i not in taken]
+        if extra or missing:
+            n_list = len(self.entries)
+            parts = [
+                f"{len(extra)} of its {len(names)} videos {_are(len(extra))} not in the split list"
+                + _first(_q(v, limit=80) for v in extra),
+                f"{len(missing)} of the {n_list} videos of the split list {_are(len(missing))} "
+                "missing from it"
+                + _first(f"{_q(e.video_id, limit=80)} (line {e.line})" for e in missing),
+            ]
             _err(
                 input_path,
-                f"{len(missing)} of the {len(self.entries)} videos of the split list "
-                f"{_shown(self.split_path)} are missing, first {_q(missing[0].video_id)} (line "
-                f"{missing[0].line})",
+                f"holds other videos than the split list {_shown(self.split_path)} (matched by "
+                f"name): {'; '.join(parts)}",
             )
         return pos
+
+
+def _are(n: int) -> str:
+    return "is" if n == 1 else "are"
+
+
+def _first(shown: Iterable[str], *, at_most: int = 3) -> str:
+    """`` (first: a, b, c)`` for the first ``at_most`` items of ``shown``, else ``""``."""
+    items: list[str] = []
+    for item in shown:
+        if len(items) == at_most:
+            items.append("...")
+            break
+        items.append(item)
+    return f" (first: {', '.join(items)})" if items else ""
+
+
+def _normalized_ids(names: Sequence[str], path: PathArg, where: Callable[[int], str]) -> list[str]:
+    """``normalize_video_id`` of every name; two names may not give one id.
+
+    ``where(i)`` says where name ``i`` is in the file (for messages).
+    """
+    ids: list[str] = []
+    first: dict[str, int] = {}
+    for i, name in enumerate(names):
+        vid = normalize_video_id(name)
+        if not vid:
+            _err(path, f"{where(i)}: empty video name {_q(name)}")
+        if vid in first:
+            j = first[vid]
+            if names[j] == name:
+                _err(path, f"video name {_q(name)} appears twice ({where(j)} and {where(i)})")
+            _err(
+                path,
+                f"{where(j)} {_q(names[j])} and {where(i)} {_q(name)} are both video id "
+                f"{_q(vid)} (ids are normalised: folder and extension dropped, punctuation "
+                "made '_'; see normalize_video_id)",
+            )
+        first[vid] = i
+        ids.append(vid)
+    return ids
+
+
+def _align_to_list(
+    path: PathArg,
+    names: Sequence[str],
+    labels: npt.NDArray[np.int64],
+    entries: Sequence[SplitEntry],
+    split_list: PathArg,
+    *,
+    label_word: str = "label",
+) -> tuple[npt.NDArray[np.intp], list[str], npt.NDArray[np.int64]]:
+    """Match rows to the split list by name (never by position).
+
+    Parameters
+    ----------
+    names : sequence of str, length n_rows
+        The name of every row as the file writes it.
+    labels : ndarray of shape (n_rows,), int64
+        The file's labels (-1 unknown); where the list knows one too, they must agree.
+
+    Returns
+    -------
+    order : ndarray of shape (n_rows,)
+        Row indexes in split-list order.
+    ids : list of str
+        The split list's id of each row, in that order.
+    labels : ndarray of shape (n_rows,), int64
+        The file's label, else the list's, in that order.
+    """
+    pos = _Matcher(entries, split_list).match_all(names, path)
+    list_labels = np.asarray([entries[int(p)].label for p in pos], dtype=np.int64)
+    bad = np.flatnonzero((labels >= 0) & (list_labels >= 0) & (labels != list_labels))
+    if bad.size:
+        k = int(bad[0])
+        e = entries[int(pos[k])]
+        _err(
+            path,
+            f"video {_q(e.video_id)} has {label_word} {int(labels[k])} in this file but label "
+            f"{int(list_labels[k])} in the split list {_shown(split_list)} (line {e.line})",
+        )
+    merged = np.where(labels >= 0, labels, list_labels)
+    order = np.argsort(pos, kind="stable")
+    return order, [entries[int(pos[int(k)])].video_id for k in order], merged[order]
 
 
 # --------------------------------------------------------------------------- array helpers
@@ -930,13 +1045,17 @@ def _read_npy_member(
     return obj
 
 
+#: Members of a TSN-style ``.npz`` that name the videos of its rows (at most one may be present).
+TSN_NAME_MEMBERS: tuple[str, ...] = ("names", "video_names", "video_ids", "ids")
+
+
 def read_tsn(
     path: PathArg,
     *,
-    split_list: PathArg,
+    split_list: PathArg | None = None,
     class_index: PathArg | None = None,
     allow_pickle: bool = False,
-    row_order: RowOrder = "sorted",
+    row_order: RowOrder | None = None,
     label_base: int = 0,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> RawScores:
@@ -946,17 +1065,21 @@ def read_tsn(
     ----------
     path : str or path-like
         The ``.npz`` written by ``--save_scores``.
-    split_list : str or path-like
-        The test list given to the tool; gives the video ids (and labels, which
-        are checked against the file's).
+    split_list : str or path-like, optional
+        The test list given to the tool. When the file holds a names member
+        (one of :data:`TSN_NAME_MEMBERS`), rows are matched to the list by name:
+        both must hold the same videos, and labels must agree per video. Without
+        names the list is required and gives the ids by position (see
+        ``row_order``), cross-checked against the file's labels.
     class_index : str or path-like, optional
         Class names; also labels one-column split lists.
     allow_pickle : bool, default False
         The file's ``scores`` member is a pickled object array: refused unless
         True, then read with the restricted unpickler.
-    row_order : {"sorted", "list"}, default "sorted"
-        Rows follow the sorted first column of the list (tsn-pytorch) or the
-        list order (Caffe TSN ``eval_net.py``).
+    row_order : {"sorted", "list"}, optional
+        Only for a file without names: its rows follow the sorted first column
+        of the list (tsn-pytorch, the default) or the list order (Caffe TSN
+        ``eval_net.py``). Ignored when the file names its rows.
     label_base : {0, 1}, default 0
     max_bytes : int, default 2 GiB
 
@@ -964,12 +1087,21 @@ def read_tsn(
     -------
     RawScores
         ``scores`` of shape (n_videos, n_segments, n_classes): logits with crops
-        averaged; ``meta`` records ``crops`` and ``row_order``.
+        averaged. ``meta`` records ``crops``; ``names_member`` when the file
+        names its rows; with a split list, ``row_match`` (``"name"`` or
+        ``"position"``), and ``row_order`` when matched by position.
     """
     _check_max_bytes(max_bytes)
     names = read_class_index(class_index, max_bytes=max_bytes) if class_index is not None else None
-    entries = read_split_list(
-        split_list, class_names=names, label_base=label_base, max_bytes=max_bytes
+    listed = (
+        None
+        if split_list is None
+        else (
+            split_list,
+            read_split_list(
+                split_list, class_names=names, label_base=label_base, max_bytes=max_bytes
+            ),
+        )
     )
     data = _read_bytes(path, max_bytes=max_bytes, what="npz file")
     if not data.startswith(b"PK"):
@@ -997,38 +1129,128 @@ def read_tsn(
             file_labels = _read_npy_member(
                 zf, "labels.npy", path, allow_pickle=allow_pickle, max_bytes=max_bytes
             )
+        name_members = [m for m in TSN_NAME_MEMBERS if f"{m}.npy" in members]
+        if len(name_members) > 1:
+            _err(
+                path,
+                f"has several video-name members ({', '.join(map(repr, name_members))}); "
+                f"expected at most one of {', '.join(TSN_NAME_MEMBERS)}",
+            )
+        file_names = (
+            _read_npy_member(
+                zf, f"{name_members[0]}.npy", path, allow_pickle=allow_pickle, max_bytes=max_bytes
+            )
+            if name_members
+            else None
+        )
 
     per_video, row_labels, crops = _tsn_rows(raw, path)
     n = len(per_video)
-    if file_labels is not None:
-        fl = np.asarray(file_labels)
-        if fl.dtype.hasobject:
-            fl_list = [_int_label(v, f"labels[{i}]", path) for i, v in enumerate(fl.reshape(-1))]
-            fl = np.asarray(fl_list, dtype=np.int64)
-        if fl.dtype.kind not in "iu" or fl.shape != (n,):
+    labels = _tsn_labels(file_labels, row_labels, n, path)
+    meta: dict[str, Any] = {"crops": crops}
+    if file_names is not None:
+        member = name_members[0]
+        video_names = _tsn_names(file_names, member, n, path)
+        ids = _normalized_ids(video_names, path, lambda i: f"'{member}'[{i}]")
+        meta["names_member"] = member
+        if listed is not None:
+            lpath, entries = listed
+            order, ids, labels = _align_to_list(path, video_names, labels, entries, lpath)
+            per_video = [per_video[int(k)] for k in order]
+            meta["row_match"] = "name"
+    elif listed is None:
+        _err(
+            path,
+            f"holds no video names (no member {', '.join(map(repr, TSN_NAME_MEMBERS[:-1]))} "
+            f"or {TSN_NAME_MEMBERS[-1]!r}): "
+            "pass the test list given to the tool with --split-list (split_list=...); rows "
+            "are then matched to it by position",
+        )
+    else:
+        order_used: RowOrder = row_order or "sorted"
+        ids = _tsn_by_position(path, labels, *listed, order_used)
+        meta.update(row_match="position", row_order=order_used)
+    scores, mask = _stack_segments(per_video, path)
+    return RawScores(
+        scores=scores,
+        labels=labels,
+        video_ids=np.asarray(ids, dtype=str),
+        class_names=None if names is None else np.asarray(names, dtype=str),
+        segment_mask=mask,
+        kind=None,
+        meta=meta,
+    )
+
+
+def _tsn_labels(
+    file_labels: npt.NDArray[Any] | None,
+    row_labels: npt.NDArray[np.int64] | None,
+    n: int,
+    path: PathArg,
+) -> npt.NDArray[np.int64]:
+    """Labels from the ``labels`` member and/or the ``(scores, label)`` rows (-1 unknown)."""
+    if file_labels is None:
+        return row_labels if row_labels is not None else np.full(n, -1, dtype=np.int64)
+    fl = np.asarray(file_labels)
+    if fl.dtype.hasobject:
+        fl_list = [_int_label(v, f"labels[{i}]", path) for i, v in enumerate(fl.reshape(-1))]
+        fl = np.asarray(fl_list, dtype=np.int64)
+    if fl.dtype.kind not in "iu" or fl.shape != (n,):
+        _err(
+            path,
+            f"'labels' must be {n} integers (one per row of 'scores'), got {fl.dtype} {fl.shape}",
+        )
+    if fl.dtype.kind == "u" and n and int(fl.max()) > _INT64_MAX:
+        # astype(int64) would wrap 2**64-1 around to -1 ("unknown") silently
+        k = int(np.argmax(fl > _INT64_MAX))
+        _err(path, f"'labels'[{k}] is {int(fl[k])}, out of range (beyond int64)")
+    labels = fl.astype(np.int64)
+    if row_labels is not None:
+        bad = np.flatnonzero(row_labels != labels)
+        if bad.size:
             _err(
                 path,
-                f"'labels' must be {n} integers (one per row of 'scores'), got "
-                f"{fl.dtype} {fl.shape}",
+                f"row {int(bad[0])}: label {int(row_labels[bad[0]])} in 'scores' but "
+                f"{int(labels[bad[0]])} in 'labels'",
             )
-        if fl.dtype.kind == "u" and n and int(fl.max()) > _INT64_MAX:
-            # astype(int64) would wrap 2**64-1 around to -1 ("unknown") silently
-            k = int(np.argmax(fl > _INT64_MAX))
-            _err(path, f"'labels'[{k}] is {int(fl[k])}, out of range (beyond int64)")
-        labels = fl.astype(np.int64)
-        if row_labels is not None:
-            bad = np.flatnonzero(row_labels != labels)
-            if bad.size:
-                _err(
-                    path,
-                    f"row {int(bad[0])}: label {int(row_labels[bad[0]])} in 'scores' but "
-                    f"{int(labels[bad[0]])} in 'labels'",
-                )
-    elif row_labels is not None:
-        labels = row_labels
-    else:
-        labels = np.full(n, -1, dtype=np.int64)
+    return labels
 
+
+def _tsn_names(arr: npt.NDArray[Any], member: str, n: int, path: PathArg) -> list[str]:
+    """The video name of every row, from a names member (str, bytes or object array)."""
+    what = f"'{member}'"
+    if arr.dtype.kind not in "USO":
+        _err(path, f"{what} has dtype {arr.dtype}, expected video names (strings)")
+    if arr.shape != (n,):
+        _err(
+            path,
+            f"{what} must hold {n} video names (one per row of 'scores'), got shape {arr.shape}",
+        )
+    out: list[str] = []
+    for i, value in enumerate(arr.tolist()):
+        if isinstance(value, bytes):
+            try:
+                value = value.decode("utf-8")
+            except UnicodeDecodeError:
+                _err(path, f"{what}[{i}] is not UTF-8 text")
+        if not isinstance(value, str):
+            _err(
+                path,
+                f"{what}[{i}] is a {_printable(type(value).__name__)}, expected a video name",
+            )
+        out.append(value)
+    return out
+
+
+def _tsn_by_position(
+    path: PathArg,
+    labels: npt.NDArray[np.int64],
+    split_list: PathArg,
+    entries: Sequence[SplitEntry],
+    row_order: RowOrder,
+) -> list[str]:
+    """Ids of an unnamed file's rows: the split list's, by position, checked by label."""
+    n = len(labels)
     if len(entries) != n:
         _err(path, f"holds {n} videos but the split list {_shown(split_list)} has {len(entries)}")
     order = (
@@ -1047,16 +1269,7 @@ def read_tsn(
             f"{int(list_labels[i])} in the split list (line {rows[i].line}); wrong split list, "
             f"or rows in {other} order (row_order={other!r}, --row-order {other})?",
         )
-    scores, mask = _stack_segments(per_video, path)
-    return RawScores(
-        scores=scores,
-        labels=labels,
-        video_ids=np.asarray([e.video_id for e in rows], dtype=str),
-        class_names=None if names is None else np.asarray(names, dtype=str),
-        segment_mask=mask,
-        kind=None,
-        meta={"crops": crops, "row_order": row_order},
-    )
+    return [e.video_id for e in rows]
 
 
 def _tsn_rows(
@@ -1329,7 +1542,7 @@ def read_twostream(
         labels = np.asarray([entries[int(pos[k])].label for k in order], dtype=np.int64)
         per_video = [arrays[int(k)] for k in order]
     else:
-        ids_all = [normalize_video_id(k) for k in keys]
+        ids_all = _normalized_ids(keys, path, lambda i: f"key {i}")
         order = np.argsort(np.asarray(ids_all, dtype=str), kind="stable")
         ids = [ids_all[int(k)] for k in order]
         per_video = [arrays[int(k)] for k in order]
@@ -1627,21 +1840,10 @@ def read_csv(
         entries = read_split_list(
             split_list, class_names=class_names, label_base=label_base, max_bytes=max_bytes
         )
-        pos = _Matcher(entries, split_list).match_all(video_names, path)
-        list_labels = np.asarray([entries[int(p)].label for p in pos], dtype=np.int64)
-        both = (label_arr >= 0) & (list_labels >= 0)
-        bad_i = np.flatnonzero(both & (label_arr != list_labels))
-        if bad_i.size:
-            k = int(bad_i[0])
-            _err(
-                path,
-                f"video {_q(out_ids[k])} has label {int(label_arr[k])} but "
-                f"{int(list_labels[k])} in the split list (line {entries[int(pos[k])].line})",
-            )
-        label_arr = np.where(label_arr >= 0, label_arr, list_labels)
-        order = np.argsort(pos, kind="stable")
-        scores, mask, label_arr = scores[order], mask[order], label_arr[order]
-        out_ids = [entries[int(pos[int(k)])].video_id for k in order]
+        order, out_ids, label_arr = _align_to_list(
+            path, video_names, label_arr, entries, split_list
+        )
+        scores, mask = scores[order], mask[order]
     return RawScores(
         scores=scores,
         labels=label_arr,
@@ -1757,7 +1959,9 @@ def import_scores(
         Needed for ``tsn``, ``mmaction2`` and ``twostream``; the restricted
         unpickler is used even then.
     row_order : {"sorted", "list"}, optional
-        ``tsn`` default ``"sorted"`` (tsn-pytorch), ``mmaction2`` default ``"list"``.
+        Row order of a ``tsn`` file that names no videos (matched to
+        ``split_list`` by position; default ``"sorted"``, tsn-pytorch) or of an
+        ``mmaction2`` dump (default ``"list"``).
     label_base : {0, 1}, default 0
     max_bytes : int, default 2 GiB
         Largest input file accepted.
@@ -1770,7 +1974,9 @@ def import_scores(
         ``meta`` holds ``created_by`` (``"fusionlab import --from SOURCE"``),
         ``source_file`` (the input's file name), the given ``dataset``,
         ``split``, ``subset``, ``model``, ``epoch``, ``kind_inferred: true`` when
-        ``kind`` was inferred, and for ``tsn`` ``crops`` and ``row_order``.
+        ``kind`` was inferred, for ``tsn`` ``crops`` (and ``names_member`` when
+        the file names its rows), and for ``tsn`` with a split list
+        ``row_match``: ``"name"``, or ``"position"`` with ``row_order``.
 
     Raises
     ------
@@ -1873,12 +2079,6 @@ def _import_scores(
     _check_max_bytes(max_bytes)
     out_path = _fspath(out)
     _check_output_path(out_path)
-    if source == "tsn" and split_list is None:
-        raise UsageError(
-            "--from tsn needs --split-list: TSN score files hold no video names "
-            "(rows follow the test list)"
-        )
-
     kwargs: dict[str, Any] = {
         "split_list": split_list,
         "class_index": class_index,
@@ -1971,7 +2171,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--row-order",
         choices=("sorted", "list"),
         default=None,
-        help="row order of tsn (default sorted) and mmaction2 (default list) files",
+        help="row order of tsn files without video names (default sorted) and of mmaction2 "
+        "files (default list)",
     )
     parser.add_argument(
         "--label-base",
@@ -2015,8 +2216,19 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"wrote {_printable(_fspath(args.output))}: {s.n_videos} videos, {s.n_segments} segments, "
         f"{s.n_classes} classes, kind {s.kind}, stream {_printable(s.stream)}{masked}"
+        f"{_row_match_note(s.meta)}"
     )
     return 0
+
+
+def _row_match_note(meta: Mapping[str, Any]) -> str:
+    """What the summary line says about how rows were matched to the split list."""
+    if meta.get("row_match") != "position":
+        return ""
+    return (
+        f"; rows matched to the split list by position ({meta.get('row_order')} order): "
+        "the file holds no video names"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover
