@@ -46,8 +46,10 @@ exactly like any other:
     ``average_clips=None``) keeps S clips as segments. Rows are in the order
     of the annotation file, which ``--split-list`` must give (``path label`` or
     ``frame_dir total_frames label`` lines); its labels are checked against
-    ``gt_label``. ``average_clips='prob'`` dumps hold probabilities, ``'score'``
-    logits: leave ``kind`` unset to infer it.
+    ``gt_label``. When every sample dict names its video (``filename`` or
+    ``frame_dir``), rows are matched to the list by name instead, as for TSN
+    files with names (the split list is then optional). ``average_clips='prob'``
+    dumps hold probabilities, ``'score'`` logits: leave ``kind`` unset to infer it.
 ``twostream``
     Video-level pickles of two-stream repositories (e.g.
     ``jeffreyyihuang/two-stream-action-recognition``
@@ -107,9 +109,9 @@ Every name, from every importer and from split lists alike, is normalised by
   ``Boom_Snap_Clap!_clap_u_nm_np1_fr_goo_0`` and
   ``Boom_Snap_Clap__clap_u_nm_np1_fr_goo_0`` are one id. Case is kept.
 
-Two names in one file (split-list lines, TSN names, pickle keys) that give
-the same id are an error naming both; CSV rows of one id are that video's
-segments.
+Two names in one file (split-list lines, TSN names, pickle keys, MMAction2 file
+names) that give the same id are an error naming both; CSV rows of one id are
+that video's segments.
 When names from the input are matched against a split list, a name that is not
 found exactly is looked up case-insensitively and with a ``v_`` prefix added
 (two-stream tools drop UCF101's ``v_`` and spell ``HandStandPushups`` as
@@ -118,8 +120,8 @@ matched to a list id without one (``12345``) or the reverse, where that is
 unambiguous (two different folders never match); the split list's id is
 written. So the same video imported from two tools with the same split list
 gets the same id. Rows are matched to a split list by name wherever the input
-names its videos (two-stream pickles, CSV, TSN files with a names member), and
-by position only where it does not (TSN files without names, MMAction2 dumps).
+names its videos (two-stream pickles, CSV, TSN files with a names member,
+MMAction2 dumps with file names), and by position only where it does not.
 
 Split lists and class indexes
 -----------------------------
@@ -1365,14 +1367,16 @@ def read_mmaction2(
     path : str or path-like
         The pickle.
     split_list : str or path-like
-        The test annotation file (rows follow it); required unless every sample
-        dict names its video (``filename`` or ``frame_dir``).
+        The test annotation file; required unless every sample dict names its
+        video (``filename`` or ``frame_dir``). Named samples are matched to it by
+        name (same videos, labels agreeing per video), others by position.
     class_index : str or path-like, optional
         Class names (a label map).
     allow_pickle : bool, default False
         Refused unless True; read with the restricted unpickler (torch CPU
         tensors are decoded without torch).
     row_order : {"list", "sorted"}, default "list"
+        Order of unnamed samples against the split list; not used for named ones.
     label_base : {0, 1}, default 0
     max_bytes : int, default 2 GiB
 
@@ -1381,6 +1385,8 @@ def read_mmaction2(
     RawScores
         ``scores`` of shape (n_videos, n_segments, n_classes) as dumped
         (probabilities for ``average_clips='prob'``, logits for ``'score'``).
+        With a split list, ``meta`` records ``row_match`` (``"name"`` or
+        ``"position"``, then with ``row_order``).
     """
     _check_max_bytes(max_bytes)
     names = read_class_index(class_index, max_bytes=max_bytes) if class_index is not None else None
@@ -1424,39 +1430,63 @@ def read_mmaction2(
     )
     if 0 < len(dump_labels) < n:
         _err(path, f"only {len(dump_labels)} of {n} samples have 'gt_label'")
+    if 0 < len(dump_names) < n:
+        _err(
+            path,
+            f"only {len(dump_names)} of {n} samples name their video ('filename' or "
+            "'frame_dir'); expected all or none",
+        )
+    has_names = len(dump_names) == n
+    meta: dict[str, Any] = {}
+    if has_names:
+        ids = _normalized_ids(dump_names, path, lambda i: f"sample {i}")
 
     if split_list is not None:
         entries = read_split_list(
             split_list, class_names=names, label_base=label_base, max_bytes=max_bytes
         )
-        if len(entries) != n:
-            _err(
-                path,
-                f"holds {n} samples but the split list {_shown(split_list)} has {len(entries)}",
+        if has_names:  # by name: the dump's order does not matter
+            order, ids, labels = _align_to_list(
+                path, dump_names, labels, entries, split_list, label_word="gt_label"
             )
-        rows = sorted(entries, key=lambda e: e.path) if row_order == "sorted" else list(entries)
-        list_labels = np.asarray([e.label for e in rows], dtype=np.int64)
-        both = (labels >= 0) & (list_labels >= 0)
-        bad = np.flatnonzero(both & (labels != list_labels))
-        if bad.size:
-            i = int(bad[0])
-            _err(
-                path,
-                f"sample {i} has gt_label {int(labels[i])} but video {_q(rows[i].video_id)} "
-                f"has label {int(list_labels[i])} in the split list (line {rows[i].line}); is it "
-                "the annotation file of this test run?",
-            )
-        labels = np.where(labels >= 0, labels, list_labels)
-        ids = [e.video_id for e in rows]
-    elif len(dump_names) == n:
-        ids = [normalize_video_id(s) for s in dump_names]
-    else:
+            per_video = [per_video[int(k)] for k in order]
+            meta = {"row_match": "name"}
+        else:
+            ids, labels = _mm_by_position(path, labels, entries, split_list, row_order)
+            meta = {"row_match": "position", "row_order": row_order}
+    elif not has_names:
         _err(
             path,
             "holds no video names; pass the test annotation file with --split-list "
             "(split_list=...): rows follow its order",
         )
-    return _finish(path, per_video, labels, ids, names, meta={"row_order": row_order})
+    return _finish(path, per_video, labels, ids, names, meta=meta)
+
+
+def _mm_by_position(
+    path: PathArg,
+    labels: npt.NDArray[np.int64],
+    entries: Sequence[SplitEntry],
+    split_list: PathArg,
+    row_order: RowOrder,
+) -> tuple[list[str], npt.NDArray[np.int64]]:
+    """Ids and labels of an unnamed dump's rows: the annotation file's, by position."""
+    n = len(labels)
+    if len(entries) != n:
+        _err(path, f"holds {n} samples but the split list {_shown(split_list)} has {len(entries)}")
+    rows = sorted(entries, key=lambda e: e.path) if row_order == "sorted" else list(entries)
+    list_labels = np.asarray([e.label for e in rows], dtype=np.int64)
+    both = (labels >= 0) & (list_labels >= 0)
+    bad = np.flatnonzero(both & (labels != list_labels))
+    if bad.size:
+        i = int(bad[0])
+        _err(
+            path,
+            f"sample {i} has gt_label {int(labels[i])} but video {_q(rows[i].video_id)} "
+            f"has label {int(list_labels[i])} in the split list (line {rows[i].line}); is it "
+            "the annotation file of this test run?",
+        )
+    return [e.video_id for e in rows], np.where(labels >= 0, labels, list_labels)
 
 
 def _finish(
@@ -1959,9 +1989,10 @@ def import_scores(
         Needed for ``tsn``, ``mmaction2`` and ``twostream``; the restricted
         unpickler is used even then.
     row_order : {"sorted", "list"}, optional
-        Row order of a ``tsn`` file that names no videos (matched to
-        ``split_list`` by position; default ``"sorted"``, tsn-pytorch) or of an
-        ``mmaction2`` dump (default ``"list"``).
+        Row order of a ``tsn`` file or ``mmaction2`` dump that names no videos
+        (matched to ``split_list`` by position): ``tsn`` default ``"sorted"``
+        (tsn-pytorch), ``mmaction2`` default ``"list"``. Not used where rows are
+        matched by name.
     label_base : {0, 1}, default 0
     max_bytes : int, default 2 GiB
         Largest input file accepted.
@@ -1975,8 +2006,8 @@ def import_scores(
         ``source_file`` (the input's file name), the given ``dataset``,
         ``split``, ``subset``, ``model``, ``epoch``, ``kind_inferred: true`` when
         ``kind`` was inferred, for ``tsn`` ``crops`` (and ``names_member`` when
-        the file names its rows), and for ``tsn`` with a split list
-        ``row_match``: ``"name"``, or ``"position"`` with ``row_order``.
+        the file names its rows), and for ``tsn`` and ``mmaction2`` with a split
+        list ``row_match``: ``"name"``, or ``"position"`` with ``row_order``.
 
     Raises
     ------
@@ -2171,8 +2202,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--row-order",
         choices=("sorted", "list"),
         default=None,
-        help="row order of tsn files without video names (default sorted) and of mmaction2 "
-        "files (default list)",
+        help="row order of tsn (default sorted) and mmaction2 (default list) files that name "
+        "no videos (rows matched to --split-list by position)",
     )
     parser.add_argument(
         "--label-base",

@@ -1142,6 +1142,31 @@ def test_split_list_two_spellings_of_one_video(tmp_path: Path) -> None:
         read_split_list(lst)
 
 
+def test_mmaction2_dump_names_are_matched_by_name(tmp_path: Path) -> None:
+    """A dump whose samples name their videos is matched to the annotation file by name:
+    rows permuted within a class (same gt_label) still get their own scores."""
+    x = logits()
+    samples = mm_samples(x)
+    for i, d in enumerate(samples):
+        d["filename"] = f"/data/ucf101/videos/{VIDEOS[i]}"
+    order = [0, 4, 2, 3, 1]  # the two Archery videos swapped
+    src = tmp_path / "results.pkl"
+    src.write_bytes(gdumps([samples[i] for i in order], protocol=2))
+    raw = read_mmaction2(src, split_list=write_mm_list(tmp_path), allow_pickle=True)
+    assert list(raw.video_ids) == IDS and raw.labels.tolist() == LABELS
+    np.testing.assert_allclose(raw.scores[:, 0], softmax(x.mean(axis=1)), rtol=1e-6)
+    assert raw.meta == {"row_match": "name"}
+    unnamed = [{k: v for k, v in samples[i].items() if k != "filename"} for i in order]
+    src.write_bytes(gdumps(unnamed, protocol=2))
+    by_pos = read_mmaction2(src, split_list=write_mm_list(tmp_path), allow_pickle=True)
+    assert by_pos.meta == {"row_match": "position", "row_order": "list"}
+    assert not np.allclose(by_pos.scores[1, 0], softmax(x[1].mean(axis=0)))  # swapped
+    samples[2].pop("filename")
+    src.write_bytes(gdumps(samples, protocol=2))
+    with pytest.raises(ScoreFileError, match="only 4 of 5 samples name their video"):
+        read_mmaction2(src, split_list=write_mm_list(tmp_path), allow_pickle=True)
+
+
 # --------------------------------------------------------------------------- numbers
 
 
