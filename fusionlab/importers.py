@@ -15,12 +15,28 @@ exactly like any other:
     ``(segments, classes)`` or ``(classes,)``. **Crops are averaged** (the
     arithmetic mean of the stored values, as TSN's ``eval_scores.py`` does by
     default); segments are kept as the segment axis. The scores are the raw
-    ``fc-action`` outputs, i.e. logits. The file holds no video names:
-    ``--split-list`` (the test list given to the tool) supplies them. tsn-pytorch
-    writes rows in the *sorted* order of the list's first column (the default,
-    ``row_order="sorted"``); Caffe TSN writes them in list order
-    (``row_order="list"``). A plain numeric ``scores`` array of shape
+    ``fc-action`` outputs, i.e. logits. A plain numeric ``scores`` array of shape
     ``(N, S, crops, C)``, ``(N, S, C)`` or ``(N, C)`` is accepted as well.
+
+    **Names.** Some tools' test scripts also save the video of every row: a
+    member ``names``, ``video_names``, ``video_ids`` or ``ids``
+    (:data:`TSN_NAME_MEMBERS`; at most one of them), an array of ``N`` strings
+    (str, UTF-8 bytes, or an object array of either). Those names are then
+    the ids (through :func:`normalize_video_id`; two names giving one id are an
+    error), and a ``--split-list``, which is optional, is matched to them *by
+    name*: both must hold the same videos (a difference is reported with the
+    count on each side and the first odd ids), and where both give a label
+    they must agree for every video. Row order then does not matter.
+
+    **No names.** Original TSN and tsn-pytorch save none, and then
+    ``--split-list`` (the test list given to the tool) is required and the
+    rows are matched to it *by position*: tsn-pytorch writes rows in the
+    *sorted* order of the list's first column (the default,
+    ``row_order="sorted"``); Caffe TSN writes them in list order
+    (``row_order="list"``). The file's labels are cross-checked row by row,
+    which catches a wrong order but not two videos of one class swapped, so
+    ``fusionlab import`` says on its summary line that rows were matched by
+    position (``meta["row_match"]`` is ``"position"``).
 ``mmaction2``
     ``tools/test.py --dump results.pkl`` of MMAction2 1.x: a pickle of a list of
     per-sample dicts with ``pred_score`` (or 1.0rc's ``pred_scores`` ->
@@ -30,8 +46,10 @@ exactly like any other:
     ``average_clips=None``) keeps S clips as segments. Rows are in the order
     of the annotation file, which ``--split-list`` must give (``path label`` or
     ``frame_dir total_frames label`` lines); its labels are checked against
-    ``gt_label``. ``average_clips='prob'`` dumps hold probabilities, ``'score'``
-    logits: leave ``kind`` unset to infer it.
+    ``gt_label``. When every sample dict names its video (``filename`` or
+    ``frame_dir``), rows are matched to the list by name instead, as for TSN
+    files with names (the split list is then optional). ``average_clips='prob'``
+    dumps hold probabilities, ``'score'`` logits: leave ``kind`` unset to infer it.
 ``twostream``
     Video-level pickles of two-stream repositories (e.g.
     ``jeffreyyihuang/two-stream-action-recognition``
@@ -74,16 +92,36 @@ exactly like any other:
 
 Video ids
 ---------
-Every id is normalised by :func:`normalize_video_id`: the last path component
-(``/`` or ``\\``) without a video-file extension, so that
-``ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi``,
-``/data/ucf101/frames/v_ApplyEyeMakeup_g01_c01`` and
-``v_ApplyEyeMakeup_g01_c01.mp4`` all become ``v_ApplyEyeMakeup_g01_c01``.
+Every name, from every importer and from split lists alike, is normalised by
+:func:`normalize_video_id`, so the same video gets the same id from every tool:
+
+- the last path component (``/`` or ``\\``) without a video-file extension, so
+  that ``ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi``,
+  ``/data/ucf101/frames/v_ApplyEyeMakeup_g01_c01`` and
+  ``v_ApplyEyeMakeup_g01_c01.mp4`` all become ``v_ApplyEyeMakeup_g01_c01``;
+- **class folder rule**: when that component holds no letter (``100``,
+  ``00042``), it names no video on its own and the folder above it is kept,
+  joined by ``/``: ``brush_hair/100.avi`` and ``/data/hmdb51/brush_hair/100``
+  both become ``brush_hair/100`` (score files accept ``/`` in ids);
+- **punctuation rule**: whitespace and the ASCII punctuation characters
+  ``! " # $ % & ' ( ) * + , : ; < = > ? @ [ ] ^ ` { | } ~`` (all but ``_ - .``
+  and the path separators) become ``_``, one character for one, so
+  ``Boom_Snap_Clap!_clap_u_nm_np1_fr_goo_0`` and
+  ``Boom_Snap_Clap__clap_u_nm_np1_fr_goo_0`` are one id. Case is kept.
+
+Two names in one file (split-list lines, TSN names, pickle keys, MMAction2 file
+names) that give the same id are an error naming both; CSV rows of one id are
+that video's segments.
 When names from the input are matched against a split list, a name that is not
 found exactly is looked up case-insensitively and with a ``v_`` prefix added
 (two-stream tools drop UCF101's ``v_`` and spell ``HandStandPushups`` as
-``HandstandPushups``); the split list's id is written. So the same video
-imported from two tools with the same split list gets the same id.
+``HandstandPushups``), and an id with a class folder (``frames/12345``) is
+matched to a list id without one (``12345``) or the reverse, where that is
+unambiguous (two different folders never match); the split list's id is
+written. So the same video imported from two tools with the same split list
+gets the same id. Rows are matched to a split list by name wherever the input
+names its videos (two-stream pickles, CSV, TSN files with a names member,
+MMAction2 dumps with file names), and by position only where it does not.
 
 Split lists and class indexes
 -----------------------------
@@ -127,7 +165,7 @@ import re
 import sys
 import warnings
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, Literal, NoReturn, get_args
@@ -142,6 +180,7 @@ from .errors import FusionlabError, ScoreFileError, UsageError
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "SOURCES",
+    "TSN_NAME_MEMBERS",
     "RawScores",
     "Source",
     "SplitEntry",
@@ -184,6 +223,8 @@ _POSITIONAL = re.compile(r"(?:(?:score|class|prob|logit)_?)?([0-9]+)", re.IGNORE
 _UCF_NAME = re.compile(r"^(?:v_)?(.+)_g[0-9]+_c[0-9]+$", re.IGNORECASE)
 _INT_TOKEN = re.compile(r"[+-]?[0-9]+")
 _DIGITS = re.compile(r"[0-9]+")
+#: What normalize_video_id turns into "_": whitespace and ASCII punctuation but "_-./\\".
+_ID_PUNCTUATION = re.compile(r"[\s!\"#$%&'()*+,:;<=>?@\[\]^`{|}~]")
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
@@ -319,7 +360,11 @@ def _check_max_bytes(max_bytes: int) -> None:
 
 
 def normalize_video_id(name: str) -> str:
-    """The alignment id of a video: last path component without a video extension.
+    """The alignment id of a video, from a path, frame folder or name.
+
+    Every importer applies this one function to every name it reads (split-list
+    entries, names in score files, pickle keys, CSV cells), so the same video
+    gets the same id from every tool.
 
     Parameters
     ----------
@@ -329,10 +374,24 @@ def normalize_video_id(name: str) -> str:
     Returns
     -------
     str
-        Surrounding whitespace and trailing slashes are removed, ``\\`` counts as
-        a path separator, and one extension among ``.avi .mp4 .mkv .webm .mov
-        .mpg .mpeg .m4v .flv .wmv .3gp .ogv .ogg .gif`` (any case) is stripped.
-        Nothing else changes (case and a ``v_`` prefix are kept).
+        The id, built in four steps:
+
+        1. Surrounding whitespace is removed, ``\\`` counts as ``/``, and empty,
+           ``.`` and ``..`` path components are dropped.
+        2. The last component loses one video extension among ``.avi .mp4 .mkv
+           .webm .mov .mpg .mpeg .m4v .flv .wmv .3gp .ogv .ogg .gif`` (any case).
+        3. **Class folder rule**: when that last component holds no letter (no
+           character for which ``str.isalpha`` is true: ``100``, ``00042``,
+           ``3-1``) it does not name a video on its own, and the folder above it
+           is kept: ``brush_hair/100.avi`` becomes ``brush_hair/100``. Otherwise
+           only the last component is kept.
+        4. **Punctuation rule**: every whitespace character and every ASCII
+           punctuation character except ``_ - .`` (that is, any of
+           ``! " # $ % & ' ( ) * + , : ; < = > ? @ [ ] ^ ` { | } ~``) becomes
+           ``_``, one for one, so ``Boom_Snap_Clap!_clap`` and
+           ``Boom_Snap_Clap__clap`` are one id. ``/`` is kept (step 3's joiner).
+
+        Nothing else changes: case and a ``v_`` prefix are kept.
 
     Examples
     --------
@@ -342,13 +401,25 @@ def normalize_video_id(name: str) -> str:
     'v_ApplyEyeMakeup_g01_c01'
     >>> normalize_video_id("abseiling/0wR5jVB-WPk_000417_000427.mp4")
     '0wR5jVB-WPk_000417_000427'
+    >>> normalize_video_id("/data/hmdb51/videos/brush_hair/100.avi")
+    'brush_hair/100'
+    >>> normalize_video_id("clap/Boom_Snap_Clap!_clap_u_nm_np1_fr_goo_0.avi")
+    'Boom_Snap_Clap__clap_u_nm_np1_fr_goo_0'
     """
-    s = name.strip().replace("\\", "/").rstrip("/")
-    base = s.rsplit("/", 1)[-1]
-    stem, dot, ext = base.rpartition(".")
+    parts = [p for p in name.strip().replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    if not parts:
+        return ""
+    last = parts[-1]
+    stem, dot, ext = last.rpartition(".")
     if dot and stem and f".{ext.lower()}" in _VIDEO_EXTENSIONS:
-        return stem
-    return base
+        last = stem
+    if len(parts) > 1 and not any(ch.isalpha() for ch in last):
+        last = f"{parts[-2]}/{last}"
+    return _ID_PUNCTUATION.sub("_", last)
+
+
+def _last_component(video_id: str) -> str:
+    return video_id.rsplit("/", 1)[-1]
 
 
 def _fold(video_id: str) -> str:
@@ -601,8 +672,13 @@ def read_split_list(
         if not vid:
             _err(path, f"line {lineno}: empty video name")
         if vid in seen:
-            _err(path, f"video id {_q(vid)} appears twice (lines {seen[vid]} and {lineno})")
-        seen[vid] = lineno
+            first = out[seen[vid]]
+            _err(
+                path,
+                f"video id {_q(vid)} appears twice (lines {first.line} and {lineno})"
+                f"{_spelled(first.path, video)}",
+            )
+        seen[vid] = len(out)
         out.append(SplitEntry(path=video, video_id=vid, label=label, line=lineno))
     if not out:
         _err(path, "holds no videos")
@@ -614,21 +690,39 @@ def _is_int(token: str) -> bool:
 
 
 class _Matcher:
-    """Resolves names from an input file to split-list entries (see module docstring)."""
+    """Resolves names from an input file to split-list entries.
+
+    A name is normalised (:func:`normalize_video_id`) and looked up exactly; failing
+    that, where the split list makes it unambiguous: case-insensitively and with or
+    without a ``v_`` prefix, and a folder-qualified id (``frames/12345``) against a
+    list id without a folder (``12345``) or the reverse. Two different folders never
+    match (``a/100`` is not ``b/100``).
+    """
 
     def __init__(self, entries: Sequence[SplitEntry], split_path: PathArg) -> None:
         self.entries = entries
         self.split_path = split_path
         self.exact = {e.video_id: i for i, e in enumerate(entries)}
-        self.loose: dict[str, int] = {}
+        self.loose = self._unambiguous(
+            (key, i)
+            for i, e in enumerate(entries)
+            for key in {_fold(e.video_id), _fold(_strip_v(e.video_id))}
+        )
+        self.by_last = self._unambiguous(
+            (_last_component(e.video_id), i) for i, e in enumerate(entries) if "/" in e.video_id
+        )
+
+    @staticmethod
+    def _unambiguous(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
+        out: dict[str, int] = {}
         ambiguous: set[str] = set()
-        for i, e in enumerate(entries):
-            for key in {_fold(e.video_id), _fold(_strip_v(e.video_id))}:
-                if key in self.loose and self.loose[key] != i:
-                    ambiguous.add(key)
-                self.loose[key] = i
+        for key, i in pairs:
+            if key in out and out[key] != i:
+                ambiguous.add(key)
+            out[key] = i
         for key in ambiguous:
-            del self.loose[key]
+            del out[key]
+        return out
 
     def find(self, name: str) -> int | None:
         vid = normalize_video_id(name)
@@ -637,36 +731,132 @@ class _Matcher:
         for key in (_fold(vid), _fold(_strip_v(vid))):
             if key in self.loose:
                 return self.loose[key]
-        return None
+        if "/" in vid:  # "frames/12345" -> "12345" (a list id holds "/" only with its folder)
+            return self.exact.get(_last_component(vid))
+        return self.by_last.get(vid)  # "12345" -> "frames/12345"
 
     def match_all(self, names: Sequence[str], input_path: PathArg) -> npt.NDArray[np.intp]:
-        """Position in the split list of every name; both sides must hold the same videos."""
+        """Position in the split list of every name; both sides must hold the same videos.
+
+        A difference is reported with the count on each side and the first few
+        names that have no partner.
+        """
         pos = np.full(len(names), -1, dtype=np.intp)
         taken: dict[int, int] = {}
+        extra: list[str] = []
         for k, name in enumerate(names):
             i = self.find(name)
             if i is None:
-                _err(
-                    input_path,
-                    f"video {_q(name)} is not in the split list {_shown(self.split_path)}",
-                )
+                extra.append(name)
+                continue
             if i in taken:
                 _err(
                     input_path,
                     f"videos {_q(names[taken[i]])} and {_q(name)} are both video "
-                    f"{_q(self.entries[i].video_id)} of the split list",
+                    f"{_q(self.entries[i].video_id)} of the split list {_shown(self.split_path)}",
                 )
             taken[i] = k
             pos[k] = i
-        if len(taken) != len(self.entries):
-            missing = [e for i, e in enumerate(self.entries) if i not in taken]
+        missing = [e for i, e in enumerate(self.entries) if i not in taken]
+        if extra or missing:
+            n_list = len(self.entries)
+            parts = [
+                f"{len(extra)} of its {len(names)} videos {_are(len(extra))} not in the split list"
+                + _first(_q(v, limit=80) for v in extra),
+                f"{len(missing)} of the {n_list} videos of the split list {_are(len(missing))} "
+                "missing from it"
+                + _first(f"{_q(e.video_id, limit=80)} (line {e.line})" for e in missing),
+            ]
             _err(
                 input_path,
-                f"{len(missing)} of the {len(self.entries)} videos of the split list "
-                f"{_shown(self.split_path)} are missing, first {_q(missing[0].video_id)} (line "
-                f"{missing[0].line})",
+                f"holds other videos than the split list {_shown(self.split_path)} (matched by "
+                f"name): {'; '.join(parts)}",
             )
         return pos
+
+
+def _are(n: int) -> str:
+    return "is" if n == 1 else "are"
+
+
+def _first(shown: Iterable[str], *, at_most: int = 3) -> str:
+    """`` (first: a, b, c)`` for the first ``at_most`` items of ``shown``, else ``""``."""
+    items: list[str] = []
+    for item in shown:
+        if len(items) == at_most:
+            items.append("...")
+            break
+        items.append(item)
+    return f" (first: {', '.join(items)})" if items else ""
+
+
+def _normalized_ids(names: Sequence[str], path: PathArg, where: Callable[[int], str]) -> list[str]:
+    """``normalize_video_id`` of every name; two names may not give one id.
+
+    ``where(i)`` says where name ``i`` is in the file (for messages).
+    """
+    ids: list[str] = []
+    first: dict[str, int] = {}
+    for i, name in enumerate(names):
+        vid = normalize_video_id(name)
+        if not vid:
+            _err(path, f"{where(i)}: empty video name {_q(name)}")
+        if vid in first:
+            j = first[vid]
+            if names[j] == name:
+                _err(path, f"video name {_q(name)} appears twice ({where(j)} and {where(i)})")
+            _err(
+                path,
+                f"{where(j)} {_q(names[j])} and {where(i)} {_q(name)} are both video id "
+                f"{_q(vid)} (ids are normalised: folder and extension dropped, punctuation "
+                "made '_'; see normalize_video_id)",
+            )
+        first[vid] = i
+        ids.append(vid)
+    return ids
+
+
+def _align_to_list(
+    path: PathArg,
+    names: Sequence[str],
+    labels: npt.NDArray[np.int64],
+    entries: Sequence[SplitEntry],
+    split_list: PathArg,
+    *,
+    label_word: str = "label",
+) -> tuple[npt.NDArray[np.intp], list[str], npt.NDArray[np.int64]]:
+    """Match rows to the split list by name (never by position).
+
+    Parameters
+    ----------
+    names : sequence of str, length n_rows
+        The name of every row as the file writes it.
+    labels : ndarray of shape (n_rows,), int64
+        The file's labels (-1 unknown); where the list knows one too, they must agree.
+
+    Returns
+    -------
+    order : ndarray of shape (n_rows,)
+        Row indexes in split-list order.
+    ids : list of str
+        The split list's id of each row, in that order.
+    labels : ndarray of shape (n_rows,), int64
+        The file's label, else the list's, in that order.
+    """
+    pos = _Matcher(entries, split_list).match_all(names, path)
+    list_labels = np.asarray([entries[int(p)].label for p in pos], dtype=np.int64)
+    bad = np.flatnonzero((labels >= 0) & (list_labels >= 0) & (labels != list_labels))
+    if bad.size:
+        k = int(bad[0])
+        e = entries[int(pos[k])]
+        _err(
+            path,
+            f"video {_q(e.video_id)} has {label_word} {int(labels[k])} in this file but label "
+            f"{int(list_labels[k])} in the split list {_shown(split_list)} (line {e.line})",
+        )
+    merged = np.where(labels >= 0, labels, list_labels)
+    order = np.argsort(pos, kind="stable")
+    return order, [entries[int(pos[int(k)])].video_id for k in order], merged[order]
 
 
 # --------------------------------------------------------------------------- array helpers
@@ -857,13 +1047,17 @@ def _read_npy_member(
     return obj
 
 
+#: Members of a TSN-style ``.npz`` that name the videos of its rows (at most one may be present).
+TSN_NAME_MEMBERS: tuple[str, ...] = ("names", "video_names", "video_ids", "ids")
+
+
 def read_tsn(
     path: PathArg,
     *,
-    split_list: PathArg,
+    split_list: PathArg | None = None,
     class_index: PathArg | None = None,
     allow_pickle: bool = False,
-    row_order: RowOrder = "sorted",
+    row_order: RowOrder | None = None,
     label_base: int = 0,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> RawScores:
@@ -873,17 +1067,21 @@ def read_tsn(
     ----------
     path : str or path-like
         The ``.npz`` written by ``--save_scores``.
-    split_list : str or path-like
-        The test list given to the tool; gives the video ids (and labels, which
-        are checked against the file's).
+    split_list : str or path-like, optional
+        The test list given to the tool. When the file holds a names member
+        (one of :data:`TSN_NAME_MEMBERS`), rows are matched to the list by name:
+        both must hold the same videos, and labels must agree per video. Without
+        names the list is required and gives the ids by position (see
+        ``row_order``), cross-checked against the file's labels.
     class_index : str or path-like, optional
         Class names; also labels one-column split lists.
     allow_pickle : bool, default False
         The file's ``scores`` member is a pickled object array: refused unless
         True, then read with the restricted unpickler.
-    row_order : {"sorted", "list"}, default "sorted"
-        Rows follow the sorted first column of the list (tsn-pytorch) or the
-        list order (Caffe TSN ``eval_net.py``).
+    row_order : {"sorted", "list"}, optional
+        Only for a file without names: its rows follow the sorted first column
+        of the list (tsn-pytorch, the default) or the list order (Caffe TSN
+        ``eval_net.py``). Ignored when the file names its rows.
     label_base : {0, 1}, default 0
     max_bytes : int, default 2 GiB
 
@@ -891,12 +1089,21 @@ def read_tsn(
     -------
     RawScores
         ``scores`` of shape (n_videos, n_segments, n_classes): logits with crops
-        averaged; ``meta`` records ``crops`` and ``row_order``.
+        averaged. ``meta`` records ``crops``; ``names_member`` when the file
+        names its rows; with a split list, ``row_match`` (``"name"`` or
+        ``"position"``), and ``row_order`` when matched by position.
     """
     _check_max_bytes(max_bytes)
     names = read_class_index(class_index, max_bytes=max_bytes) if class_index is not None else None
-    entries = read_split_list(
-        split_list, class_names=names, label_base=label_base, max_bytes=max_bytes
+    listed = (
+        None
+        if split_list is None
+        else (
+            split_list,
+            read_split_list(
+                split_list, class_names=names, label_base=label_base, max_bytes=max_bytes
+            ),
+        )
     )
     data = _read_bytes(path, max_bytes=max_bytes, what="npz file")
     if not data.startswith(b"PK"):
@@ -924,38 +1131,128 @@ def read_tsn(
             file_labels = _read_npy_member(
                 zf, "labels.npy", path, allow_pickle=allow_pickle, max_bytes=max_bytes
             )
+        name_members = [m for m in TSN_NAME_MEMBERS if f"{m}.npy" in members]
+        if len(name_members) > 1:
+            _err(
+                path,
+                f"has several video-name members ({', '.join(map(repr, name_members))}); "
+                f"expected at most one of {', '.join(TSN_NAME_MEMBERS)}",
+            )
+        file_names = (
+            _read_npy_member(
+                zf, f"{name_members[0]}.npy", path, allow_pickle=allow_pickle, max_bytes=max_bytes
+            )
+            if name_members
+            else None
+        )
 
     per_video, row_labels, crops = _tsn_rows(raw, path)
     n = len(per_video)
-    if file_labels is not None:
-        fl = np.asarray(file_labels)
-        if fl.dtype.hasobject:
-            fl_list = [_int_label(v, f"labels[{i}]", path) for i, v in enumerate(fl.reshape(-1))]
-            fl = np.asarray(fl_list, dtype=np.int64)
-        if fl.dtype.kind not in "iu" or fl.shape != (n,):
+    labels = _tsn_labels(file_labels, row_labels, n, path)
+    meta: dict[str, Any] = {"crops": crops}
+    if file_names is not None:
+        member = name_members[0]
+        video_names = _tsn_names(file_names, member, n, path)
+        ids = _normalized_ids(video_names, path, lambda i: f"'{member}'[{i}]")
+        meta["names_member"] = member
+        if listed is not None:
+            lpath, entries = listed
+            order, ids, labels = _align_to_list(path, video_names, labels, entries, lpath)
+            per_video = [per_video[int(k)] for k in order]
+            meta["row_match"] = "name"
+    elif listed is None:
+        _err(
+            path,
+            f"holds no video names (no member {', '.join(map(repr, TSN_NAME_MEMBERS[:-1]))} "
+            f"or {TSN_NAME_MEMBERS[-1]!r}): "
+            "pass the test list given to the tool with --split-list (split_list=...); rows "
+            "are then matched to it by position",
+        )
+    else:
+        order_used: RowOrder = row_order or "sorted"
+        ids = _tsn_by_position(path, labels, *listed, order_used)
+        meta.update(row_match="position", row_order=order_used)
+    scores, mask = _stack_segments(per_video, path)
+    return RawScores(
+        scores=scores,
+        labels=labels,
+        video_ids=np.asarray(ids, dtype=str),
+        class_names=None if names is None else np.asarray(names, dtype=str),
+        segment_mask=mask,
+        kind=None,
+        meta=meta,
+    )
+
+
+def _tsn_labels(
+    file_labels: npt.NDArray[Any] | None,
+    row_labels: npt.NDArray[np.int64] | None,
+    n: int,
+    path: PathArg,
+) -> npt.NDArray[np.int64]:
+    """Labels from the ``labels`` member and/or the ``(scores, label)`` rows (-1 unknown)."""
+    if file_labels is None:
+        return row_labels if row_labels is not None else np.full(n, -1, dtype=np.int64)
+    fl = np.asarray(file_labels)
+    if fl.dtype.hasobject:
+        fl_list = [_int_label(v, f"labels[{i}]", path) for i, v in enumerate(fl.reshape(-1))]
+        fl = np.asarray(fl_list, dtype=np.int64)
+    if fl.dtype.kind not in "iu" or fl.shape != (n,):
+        _err(
+            path,
+            f"'labels' must be {n} integers (one per row of 'scores'), got {fl.dtype} {fl.shape}",
+        )
+    if fl.dtype.kind == "u" and n and int(fl.max()) > _INT64_MAX:
+        # astype(int64) would wrap 2**64-1 around to -1 ("unknown") silently
+        k = int(np.argmax(fl > _INT64_MAX))
+        _err(path, f"'labels'[{k}] is {int(fl[k])}, out of range (beyond int64)")
+    labels = fl.astype(np.int64)
+    if row_labels is not None:
+        bad = np.flatnonzero(row_labels != labels)
+        if bad.size:
             _err(
                 path,
-                f"'labels' must be {n} integers (one per row of 'scores'), got "
-                f"{fl.dtype} {fl.shape}",
+                f"row {int(bad[0])}: label {int(row_labels[bad[0]])} in 'scores' but "
+                f"{int(labels[bad[0]])} in 'labels'",
             )
-        if fl.dtype.kind == "u" and n and int(fl.max()) > _INT64_MAX:
-            # astype(int64) would wrap 2**64-1 around to -1 ("unknown") silently
-            k = int(np.argmax(fl > _INT64_MAX))
-            _err(path, f"'labels'[{k}] is {int(fl[k])}, out of range (beyond int64)")
-        labels = fl.astype(np.int64)
-        if row_labels is not None:
-            bad = np.flatnonzero(row_labels != labels)
-            if bad.size:
-                _err(
-                    path,
-                    f"row {int(bad[0])}: label {int(row_labels[bad[0]])} in 'scores' but "
-                    f"{int(labels[bad[0]])} in 'labels'",
-                )
-    elif row_labels is not None:
-        labels = row_labels
-    else:
-        labels = np.full(n, -1, dtype=np.int64)
+    return labels
 
+
+def _tsn_names(arr: npt.NDArray[Any], member: str, n: int, path: PathArg) -> list[str]:
+    """The video name of every row, from a names member (str, bytes or object array)."""
+    what = f"'{member}'"
+    if arr.dtype.kind not in "USO":
+        _err(path, f"{what} has dtype {arr.dtype}, expected video names (strings)")
+    if arr.shape != (n,):
+        _err(
+            path,
+            f"{what} must hold {n} video names (one per row of 'scores'), got shape {arr.shape}",
+        )
+    out: list[str] = []
+    for i, value in enumerate(arr.tolist()):
+        if isinstance(value, bytes):
+            try:
+                value = value.decode("utf-8")
+            except UnicodeDecodeError:
+                _err(path, f"{what}[{i}] is not UTF-8 text")
+        if not isinstance(value, str):
+            _err(
+                path,
+                f"{what}[{i}] is a {_printable(type(value).__name__)}, expected a video name",
+            )
+        out.append(value)
+    return out
+
+
+def _tsn_by_position(
+    path: PathArg,
+    labels: npt.NDArray[np.int64],
+    split_list: PathArg,
+    entries: Sequence[SplitEntry],
+    row_order: RowOrder,
+) -> list[str]:
+    """Ids of an unnamed file's rows: the split list's, by position, checked by label."""
+    n = len(labels)
     if len(entries) != n:
         _err(path, f"holds {n} videos but the split list {_shown(split_list)} has {len(entries)}")
     order = (
@@ -974,16 +1271,7 @@ def read_tsn(
             f"{int(list_labels[i])} in the split list (line {rows[i].line}); wrong split list, "
             f"or rows in {other} order (row_order={other!r}, --row-order {other})?",
         )
-    scores, mask = _stack_segments(per_video, path)
-    return RawScores(
-        scores=scores,
-        labels=labels,
-        video_ids=np.asarray([e.video_id for e in rows], dtype=str),
-        class_names=None if names is None else np.asarray(names, dtype=str),
-        segment_mask=mask,
-        kind=None,
-        meta={"crops": crops, "row_order": row_order},
-    )
+    return [e.video_id for e in rows]
 
 
 def _tsn_rows(
@@ -1079,14 +1367,16 @@ def read_mmaction2(
     path : str or path-like
         The pickle.
     split_list : str or path-like
-        The test annotation file (rows follow it); required unless every sample
-        dict names its video (``filename`` or ``frame_dir``).
+        The test annotation file; required unless every sample dict names its
+        video (``filename`` or ``frame_dir``). Named samples are matched to it by
+        name (same videos, labels agreeing per video), others by position.
     class_index : str or path-like, optional
         Class names (a label map).
     allow_pickle : bool, default False
         Refused unless True; read with the restricted unpickler (torch CPU
         tensors are decoded without torch).
     row_order : {"list", "sorted"}, default "list"
+        Order of unnamed samples against the split list; not used for named ones.
     label_base : {0, 1}, default 0
     max_bytes : int, default 2 GiB
 
@@ -1095,6 +1385,8 @@ def read_mmaction2(
     RawScores
         ``scores`` of shape (n_videos, n_segments, n_classes) as dumped
         (probabilities for ``average_clips='prob'``, logits for ``'score'``).
+        With a split list, ``meta`` records ``row_match`` (``"name"`` or
+        ``"position"``, then with ``row_order``).
     """
     _check_max_bytes(max_bytes)
     names = read_class_index(class_index, max_bytes=max_bytes) if class_index is not None else None
@@ -1138,39 +1430,63 @@ def read_mmaction2(
     )
     if 0 < len(dump_labels) < n:
         _err(path, f"only {len(dump_labels)} of {n} samples have 'gt_label'")
+    if 0 < len(dump_names) < n:
+        _err(
+            path,
+            f"only {len(dump_names)} of {n} samples name their video ('filename' or "
+            "'frame_dir'); expected all or none",
+        )
+    has_names = len(dump_names) == n
+    meta: dict[str, Any] = {}
+    if has_names:
+        ids = _normalized_ids(dump_names, path, lambda i: f"sample {i}")
 
     if split_list is not None:
         entries = read_split_list(
             split_list, class_names=names, label_base=label_base, max_bytes=max_bytes
         )
-        if len(entries) != n:
-            _err(
-                path,
-                f"holds {n} samples but the split list {_shown(split_list)} has {len(entries)}",
+        if has_names:  # by name: the dump's order does not matter
+            order, ids, labels = _align_to_list(
+                path, dump_names, labels, entries, split_list, label_word="gt_label"
             )
-        rows = sorted(entries, key=lambda e: e.path) if row_order == "sorted" else list(entries)
-        list_labels = np.asarray([e.label for e in rows], dtype=np.int64)
-        both = (labels >= 0) & (list_labels >= 0)
-        bad = np.flatnonzero(both & (labels != list_labels))
-        if bad.size:
-            i = int(bad[0])
-            _err(
-                path,
-                f"sample {i} has gt_label {int(labels[i])} but video {_q(rows[i].video_id)} "
-                f"has label {int(list_labels[i])} in the split list (line {rows[i].line}); is it "
-                "the annotation file of this test run?",
-            )
-        labels = np.where(labels >= 0, labels, list_labels)
-        ids = [e.video_id for e in rows]
-    elif len(dump_names) == n:
-        ids = [normalize_video_id(s) for s in dump_names]
-    else:
+            per_video = [per_video[int(k)] for k in order]
+            meta = {"row_match": "name"}
+        else:
+            ids, labels = _mm_by_position(path, labels, entries, split_list, row_order)
+            meta = {"row_match": "position", "row_order": row_order}
+    elif not has_names:
         _err(
             path,
             "holds no video names; pass the test annotation file with --split-list "
             "(split_list=...): rows follow its order",
         )
-    return _finish(path, per_video, labels, ids, names, meta={"row_order": row_order})
+    return _finish(path, per_video, labels, ids, names, meta=meta)
+
+
+def _mm_by_position(
+    path: PathArg,
+    labels: npt.NDArray[np.int64],
+    entries: Sequence[SplitEntry],
+    split_list: PathArg,
+    row_order: RowOrder,
+) -> tuple[list[str], npt.NDArray[np.int64]]:
+    """Ids and labels of an unnamed dump's rows: the annotation file's, by position."""
+    n = len(labels)
+    if len(entries) != n:
+        _err(path, f"holds {n} samples but the split list {_shown(split_list)} has {len(entries)}")
+    rows = sorted(entries, key=lambda e: e.path) if row_order == "sorted" else list(entries)
+    list_labels = np.asarray([e.label for e in rows], dtype=np.int64)
+    both = (labels >= 0) & (list_labels >= 0)
+    bad = np.flatnonzero(both & (labels != list_labels))
+    if bad.size:
+        i = int(bad[0])
+        _err(
+            path,
+            f"sample {i} has gt_label {int(labels[i])} but video {_q(rows[i].video_id)} "
+            f"has label {int(list_labels[i])} in the split list (line {rows[i].line}); is it "
+            "the annotation file of this test run?",
+        )
+    return [e.video_id for e in rows], np.where(labels >= 0, labels, list_labels)
 
 
 def _finish(
@@ -1256,7 +1572,7 @@ def read_twostream(
         labels = np.asarray([entries[int(pos[k])].label for k in order], dtype=np.int64)
         per_video = [arrays[int(k)] for k in order]
     else:
-        ids_all = [normalize_video_id(k) for k in keys]
+        ids_all = _normalized_ids(keys, path, lambda i: f"key {i}")
         order = np.argsort(np.asarray(ids_all, dtype=str), kind="stable")
         ids = [ids_all[int(k)] for k in order]
         per_video = [arrays[int(k)] for k in order]
@@ -1494,8 +1810,9 @@ def read_csv(
             if len(rows) > 1:
                 _err(
                     path,
-                    f"video id {_q(vid)} appears in rows {rows[0] + 2} and {rows[1] + 2}; add a "
-                    f"segment column ({', '.join(_CSV_SEGMENT)}) for one row per segment",
+                    f"video id {_q(vid)} appears in rows {rows[0] + 2} and {rows[1] + 2}"
+                    f"{_spelled(raw_ids[rows[0]], raw_ids[rows[1]])}; add a segment column "
+                    f"({', '.join(_CSV_SEGMENT)}) for one row per segment",
                 )
         slots = [0] * len(df)
         n_segments = 1
@@ -1535,7 +1852,8 @@ def read_csv(
                     path,
                     f"row {r + 2}: video id {_q(vid)} segment "
                     f"{_numtext(_cell(df[seg_col].iloc[r]))} appears again (first in row "
-                    f"{first[slot] + 2}); each (video, segment) pair must be given once",
+                    f"{first[slot] + 2}){_spelled(raw_ids[first[slot]], raw_ids[r])}; each "
+                    "(video, segment) pair must be given once",
                 )
             first[slot] = r
             scores[k, slot] = scores_by_class[r]
@@ -1552,21 +1870,10 @@ def read_csv(
         entries = read_split_list(
             split_list, class_names=class_names, label_base=label_base, max_bytes=max_bytes
         )
-        pos = _Matcher(entries, split_list).match_all(video_names, path)
-        list_labels = np.asarray([entries[int(p)].label for p in pos], dtype=np.int64)
-        both = (label_arr >= 0) & (list_labels >= 0)
-        bad_i = np.flatnonzero(both & (label_arr != list_labels))
-        if bad_i.size:
-            k = int(bad_i[0])
-            _err(
-                path,
-                f"video {_q(out_ids[k])} has label {int(label_arr[k])} but "
-                f"{int(list_labels[k])} in the split list (line {entries[int(pos[k])].line})",
-            )
-        label_arr = np.where(label_arr >= 0, label_arr, list_labels)
-        order = np.argsort(pos, kind="stable")
-        scores, mask, label_arr = scores[order], mask[order], label_arr[order]
-        out_ids = [entries[int(pos[int(k)])].video_id for k in order]
+        order, out_ids, label_arr = _align_to_list(
+            path, video_names, label_arr, entries, split_list
+        )
+        scores, mask = scores[order], mask[order]
     return RawScores(
         scores=scores,
         labels=label_arr,
@@ -1576,6 +1883,13 @@ def read_csv(
         kind=None,
         meta=meta,
     )
+
+
+def _spelled(a: str, b: str) -> str:
+    """`` (spelled 'a' and 'b')`` when two names of one id differ, else ``""``."""
+    if a == b:
+        return ""
+    return f" (spelled {_q(a, limit=80)} and {_q(b, limit=80)}; see normalize_video_id)"
 
 
 def _cell(v: Any) -> str:
@@ -1675,7 +1989,10 @@ def import_scores(
         Needed for ``tsn``, ``mmaction2`` and ``twostream``; the restricted
         unpickler is used even then.
     row_order : {"sorted", "list"}, optional
-        ``tsn`` default ``"sorted"`` (tsn-pytorch), ``mmaction2`` default ``"list"``.
+        Row order of a ``tsn`` file or ``mmaction2`` dump that names no videos
+        (matched to ``split_list`` by position): ``tsn`` default ``"sorted"``
+        (tsn-pytorch), ``mmaction2`` default ``"list"``. Not used where rows are
+        matched by name.
     label_base : {0, 1}, default 0
     max_bytes : int, default 2 GiB
         Largest input file accepted.
@@ -1688,7 +2005,9 @@ def import_scores(
         ``meta`` holds ``created_by`` (``"fusionlab import --from SOURCE"``),
         ``source_file`` (the input's file name), the given ``dataset``,
         ``split``, ``subset``, ``model``, ``epoch``, ``kind_inferred: true`` when
-        ``kind`` was inferred, and for ``tsn`` ``crops`` and ``row_order``.
+        ``kind`` was inferred, for ``tsn`` ``crops`` (and ``names_member`` when
+        the file names its rows), and for ``tsn`` and ``mmaction2`` with a split
+        list ``row_match``: ``"name"``, or ``"position"`` with ``row_order``.
 
     Raises
     ------
@@ -1791,12 +2110,6 @@ def _import_scores(
     _check_max_bytes(max_bytes)
     out_path = _fspath(out)
     _check_output_path(out_path)
-    if source == "tsn" and split_list is None:
-        raise UsageError(
-            "--from tsn needs --split-list: TSN score files hold no video names "
-            "(rows follow the test list)"
-        )
-
     kwargs: dict[str, Any] = {
         "split_list": split_list,
         "class_index": class_index,
@@ -1889,7 +2202,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--row-order",
         choices=("sorted", "list"),
         default=None,
-        help="row order of tsn (default sorted) and mmaction2 (default list) files",
+        help="row order of tsn (default sorted) and mmaction2 (default list) files that name "
+        "no videos (rows matched to --split-list by position)",
     )
     parser.add_argument(
         "--label-base",
@@ -1933,8 +2247,19 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"wrote {_printable(_fspath(args.output))}: {s.n_videos} videos, {s.n_segments} segments, "
         f"{s.n_classes} classes, kind {s.kind}, stream {_printable(s.stream)}{masked}"
+        f"{_row_match_note(s.meta)}"
     )
     return 0
+
+
+def _row_match_note(meta: Mapping[str, Any]) -> str:
+    """What the summary line says about how rows were matched to the split list."""
+    if meta.get("row_match") != "position":
+        return ""
+    return (
+        f"; rows matched to the split list by position ({meta.get('row_order')} order): "
+        "the file holds no video names"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -406,6 +406,10 @@ NON_UTF8 = os.fsdecode(b"scores\xff\xfe.csv")
 ESC_ID = "v_\x1b[31mred"
 HUGE = "9" * 5000  # int() refuses more than 4300 digits
 SEG_HEADER = "video_id,segment,a,b"
+LABELS_ARR = np.asarray(LABELS)
+IDS_ARR = np.asarray(IDS)
+# rows in file order 0..4 named as the list's videos 0, 4, 2, 3, 1 (the two Archery swapped)
+NAMES_PERMUTED = np.asarray([f"/frames/{IDS[i]}" for i in (0, 4, 2, 3, 1)])
 
 IMPORT_CASES: dict[str, Case] = {
     "tsn-needs-allow-pickle": Case(
@@ -581,6 +585,98 @@ IMPORT_CASES: dict[str, Case] = {
         ("--row-order list",),
         files={"tsn.npz": {"scores": _tsn_rows(), "labels": np.asarray(LABELS)}, "l.txt": TSN_LIST},
     ),
+    # TSN files that name their rows: matched to the split list by name
+    "tsn-names-label-mismatch": Case(
+        _imp("tsn.npz", "tsn", "--split-list", "l.txt"),
+        "tsn.npz",
+        ("video 'v_BabyCrawling_g01_c02' has label 2 in this file but label 0", "(line 3)"),
+        files={
+            "tsn.npz": {"scores": RNG_LOGITS, "labels": LABELS_ARR, "names": NAMES_PERMUTED},
+            "l.txt": TSN_LIST.replace("c02 150 2", "c02 150 0"),
+        },
+    ),
+    "tsn-names-not-in-list": Case(
+        _imp("tsn.npz", "tsn", "--split-list", "l.txt"),
+        "tsn.npz",
+        (
+            "1 of its 5 videos is not in the split list (first: 'v_Zumba_g01_c01')",
+            "1 of the 5 videos of the split list is missing from it (first: 'v_Archery_g01_c01'",
+        ),
+        files={
+            "tsn.npz": {
+                "scores": RNG_LOGITS,
+                "labels": LABELS_ARR,
+                "names": np.asarray([*IDS[:4], "v_Zumba_g01_c01"]),
+            },
+            "l.txt": TSN_LIST,
+        },
+    ),
+    "tsn-names-one-id": Case(
+        _imp("tsn.npz", "tsn"),
+        "tsn.npz",
+        ("'names'[1] 'v_Archery_g02_c03' and 'names'[4] 'v_Archery!g02_c03'", "video id"),
+        files={
+            "tsn.npz": {
+                "scores": RNG_LOGITS,
+                "labels": LABELS_ARR,
+                "names": np.asarray([*IDS[:4], "v_Archery!g02_c03"]),
+            },
+        },
+    ),
+    "tsn-names-length": Case(
+        _imp("tsn.npz", "tsn"),
+        "tsn.npz",
+        ("'video_ids' must hold 5 video names", "shape (4,)"),
+        files={"tsn.npz": {"scores": RNG_LOGITS, "labels": LABELS_ARR, "video_ids": IDS_ARR[:4]}},
+    ),
+    "tsn-names-numbers": Case(
+        _imp("tsn.npz", "tsn"),
+        "tsn.npz",
+        ("'ids' has dtype int64", "expected video names"),
+        files={"tsn.npz": {"scores": RNG_LOGITS, "labels": LABELS_ARR, "ids": np.arange(N)}},
+    ),
+    "tsn-names-not-utf8": Case(
+        _imp("tsn.npz", "tsn"),
+        "tsn.npz",
+        ("'names'[2] is not UTF-8",),
+        files={
+            "tsn.npz": {
+                "scores": RNG_LOGITS,
+                "labels": LABELS_ARR,
+                "names": np.asarray([b"a", b"b", b"c\xff", b"d", b"e"]),
+            }
+        },
+    ),
+    "tsn-names-empty": Case(
+        _imp("tsn.npz", "tsn"),
+        "tsn.npz",
+        ("'names'[3]: empty video name",),
+        files={
+            "tsn.npz": {
+                "scores": RNG_LOGITS,
+                "labels": LABELS_ARR,
+                "names": np.asarray(["a", "b", "c", "./", "e"]),
+            }
+        },
+    ),
+    "tsn-two-name-members": Case(
+        _imp("tsn.npz", "tsn"),
+        "tsn.npz",
+        ("several video-name members ('names', 'ids')",),
+        files={"tsn.npz": {"scores": RNG_LOGITS, "names": IDS_ARR, "ids": IDS_ARR}},
+    ),
+    "tsn-no-names-no-list": Case(
+        _imp("tsn.npz", "tsn"),
+        "tsn.npz",
+        ("holds no video names", "--split-list", "by position"),
+        files={"tsn.npz": {"scores": RNG_LOGITS, "labels": LABELS_ARR}},
+    ),
+    "split-list-two-spellings": Case(
+        _imp("tsn.npz", "tsn", "--split-list", "l.txt"),
+        "l.txt",
+        ("video id 'a_b' appears twice (lines 1 and 2)", "spelled 'x/a!b.avi' and 'a_b'"),
+        files={"tsn.npz": {"scores": RNG_LOGITS}, "l.txt": "x/a!b.avi 0\na_b 1\n"},
+    ),
     "tsn-not-zip": Case(
         _imp("tsn.npz", "tsn", "--allow-pickle", "--split-list", "l.txt"),
         "tsn.npz",
@@ -710,7 +806,7 @@ IMPORT_CASES: dict[str, Case] = {
     "csv-control-chars-in-id": Case(
         _imp("s.csv", "csv"),
         "s.csv",
-        ("\\x1b[31mred",),
+        ("\\x1b_31mred", "rows 2 and 3"),  # "[" is made "_" (normalize_video_id)
         files={"s.csv": _csv(CSV_HEADER, [f"{ESC_ID},0,0.1,0.2,0.3,0.4"] * 2)},
     ),
     "csv-wrong-kind": Case(

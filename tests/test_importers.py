@@ -21,6 +21,7 @@ from fusionlab import cli, scores
 from fusionlab._unpickle import PickleDataError, RefusedPickle, restricted_load
 from fusionlab.errors import ScoreFileError, UsageError
 from fusionlab.importers import (
+    TSN_NAME_MEMBERS,
     import_scores,
     infer_kind,
     normalize_video_id,
@@ -358,7 +359,7 @@ def test_tsn_caffe_crops_averaged_list_order(tmp_path: Path) -> None:
     )
     assert list(raw.video_ids) == IDS
     np.testing.assert_allclose(raw.scores, x.mean(axis=2, dtype=np.float64), atol=1e-6)
-    assert raw.meta == {"crops": 10, "row_order": "list"}
+    assert raw.meta == {"crops": 10, "row_order": "list", "row_match": "position"}
     assert list(raw.class_names) == CLASSES  # type: ignore[arg-type]
 
 
@@ -387,8 +388,9 @@ def test_tsn_needs_allow_pickle_and_split_list(tmp_path: Path) -> None:
             stream="rgb",
             split_list=write_tsn_list(tmp_path),
         )
-    with pytest.raises(UsageError, match="--split-list"):
+    with pytest.raises(ScoreFileError, match=r"tsn_rgb\.npz: holds no video names.*--split-list"):
         import_scores(src, source="tsn", out=tmp_path / "o.npz", stream="rgb", allow_pickle=True)
+    assert not (tmp_path / "o.npz").exists()
 
 
 def test_tsn_plain_numeric_array_needs_no_pickle(tmp_path: Path) -> None:
@@ -736,6 +738,433 @@ def test_same_videos_from_three_tools_align(tmp_path: Path) -> None:
     rows = [list(ev.video_ids).index(v) for v in IDS]
     assert ev.labels[rows].tolist() == LABELS
     np.testing.assert_array_equal(ev.sets[("rgb", None)].scores[rows], x)
+
+
+# --------------------------------------------------------------------------- names and ids
+# A TSN-style test set of 18 videos, 6 per class, some of them HMDB51-style names with "!",
+# which some extraction tools spell "_". The split list is in list order ("frames label").
+
+NC = 3
+NAMED_CLASSES = ["clap", "brush_hair", "cartwheel"]
+NAMED = [
+    f"{cls}_{k:02d}_Boom_Snap_Clap!_u_nm_np1_fr_goo_{k}" if k % 2 else f"v_{cls}_g{k:02d}_c01"
+    for cls in NAMED_CLASSES
+    for k in range(6)
+]
+NAMED_LABELS = [c for c in range(NC) for _ in range(6)]
+NAMED_IDS = [normalize_video_id(v) for v in NAMED]
+
+
+def named_logits(seed: int = 5) -> np.ndarray:
+    out: np.ndarray = (
+        np.random.default_rng(seed).normal(size=(len(NAMED), S, NC)).astype(np.float32)
+    )
+    return out
+
+
+def within_class_permutation() -> list[int]:
+    """Row i of the permuted file holds video perm[i]: 5 of each class's 6 rotated (15 move)."""
+    perm = list(range(len(NAMED)))
+    for c in range(NC):
+        block = perm[6 * c : 6 * c + 5]
+        perm[6 * c : 6 * c + 5] = block[1:] + block[:1]
+    return perm
+
+
+def write_named_list(tmp: Path, *, spell: Any = None, name: str = "named_list.txt") -> Path:
+    spell = spell or (lambda v: v)
+    p = tmp / name
+    p.write_text(
+        "".join(
+            f"/data/frames/{spell(v)} 150 {lab}\n"
+            for v, lab in zip(NAMED, NAMED_LABELS, strict=True)
+        )
+    )
+    return p
+
+
+def named_tsn_npz(
+    tmp: Path,
+    x: np.ndarray,
+    perm: list[int],
+    *,
+    member: str | None = "names",
+    names: Any = None,
+    name: str = "named.npz",
+) -> Path:
+    """Caffe TSN rows (frames, crops, classes) with labels, rows in the order ``perm``; with
+    ``member``, the row's video path as well (``names`` overrides the written names)."""
+    rows = np.empty((len(perm), 2), dtype=object)
+    for r, i in enumerate(perm):
+        rows[r, 0], rows[r, 1] = x[i][:, None, :], NAMED_LABELS[i]
+    arrays: dict[str, Any] = {
+        "scores": rows,
+        "labels": np.asarray([NAMED_LABELS[i] for i in perm]),
+    }
+    if member is not None:
+        arrays[member] = (
+            np.asarray([f"/data/frames/{NAMED[i]}" for i in perm]) if names is None else names
+        )
+    p = tmp / name
+    np.savez(p, **arrays)
+    return p
+
+
+def scores_by_id(s: scores.ScoreSet | Any) -> dict[str, np.ndarray]:
+    return {str(v): s.scores[k] for k, v in enumerate(s.video_ids)}
+
+
+def test_normalize_video_id_class_folder_and_punctuation_rules() -> None:
+    # class folder rule: a last component without letters keeps its folder
+    assert normalize_video_id("brush_hair/100") == "brush_hair/100"
+    assert normalize_video_id("/data/hmdb51/videos/brush_hair/100.avi") == "brush_hair/100"
+    assert normalize_video_id("D:\\hmdb\\cartwheel\\00042.MP4") == "cartwheel/00042"
+    assert normalize_video_id("./frames/3-1/") == "frames/3-1"
+    assert normalize_video_id("100") == "100" and normalize_video_id("/100.avi") == "100"
+    assert normalize_video_id("brush_hair/v100") == "v100"  # a letter: a video name
+    # punctuation rule: whitespace and ASCII punctuation but _ - . become "_", one for one
+    assert normalize_video_id("clap/Boom!_Clap (1).avi") == "Boom__Clap__1_"
+    for ch in "!\"#$%&'()*+,:;<=>?@[]^`{|}~ \t":
+        assert normalize_video_id(f"a{ch}b") == "a_b", ch
+    assert normalize_video_id("0wR5jVB-WPk_000417.mp4") == "0wR5jVB-WPk_000417"  # - kept
+    assert normalize_video_id("brush_hair (2)/7") == "brush_hair__2_/7"
+    assert normalize_video_id("Café!") == "Café_"  # non-ASCII letters are kept
+
+
+@pytest.mark.parametrize("member", ["names", "video_names", "video_ids", "ids"])
+@pytest.mark.parametrize("storage", ["str", "bytes", "object"])
+def test_tsn_names_member_matches_permuted_rows_by_name(
+    tmp_path: Path, member: str, storage: str
+) -> None:
+    """15 rows permuted within their classes pass a by-position label check; the names fix
+    them. Each named video must get the scores the unpermuted file gives it."""
+    assert TSN_NAME_MEMBERS == ("names", "video_names", "video_ids", "ids")  # as documented
+    x = named_logits()
+    lst = write_named_list(tmp_path)
+    perm = within_class_permutation()
+    assert sum(p != i for i, p in enumerate(perm)) == 15
+    kw: dict[str, Any] = {"stream": "rgb", "allow_pickle": True}
+    ref = import_scores(
+        named_tsn_npz(tmp_path, x, list(range(len(NAMED))), member=None, name="ref.npz"),
+        source="tsn",
+        out=tmp_path / "ref_out.npz",
+        split_list=lst,
+        row_order="list",
+        **kw,
+    )
+    paths = [f"/data/frames/{NAMED[i]}" for i in perm]
+    written: Any = {
+        "str": np.asarray(paths),
+        "bytes": np.asarray([p.encode() for p in paths]),
+        "object": np.asarray(paths, dtype=object),
+    }[storage]
+    src = named_tsn_npz(tmp_path, x, perm, member=member, names=written)
+    got = import_scores(src, source="tsn", out=tmp_path / "o.npz", split_list=lst, **kw)
+    assert list(got.video_ids) == NAMED_IDS  # split-list order
+    assert got.labels.tolist() == NAMED_LABELS
+    want = scores_by_id(ref)
+    for vid, sc in scores_by_id(got).items():
+        np.testing.assert_array_equal(sc, want[vid], err_msg=vid)
+    assert got.meta["row_match"] == "name" and got.meta["names_member"] == member
+    assert "row_order" not in got.meta
+    # without a split list the names alone give the same ids, scores and labels
+    alone = read_tsn(src, allow_pickle=True)
+    assert sorted(alone.video_ids) == sorted(NAMED_IDS)
+    for k, vid in enumerate(alone.video_ids):
+        np.testing.assert_array_equal(alone.scores[k], want[str(vid)])
+    assert alone.labels.tolist() == [NAMED_LABELS[i] for i in perm]
+
+
+def test_tsn_permuted_rows_without_names_go_wrong_by_position(tmp_path: Path) -> None:
+    """What the names prevent: the same permuted rows without names pass the label check
+    and 15 videos get another video's scores (position is all there is)."""
+    x = named_logits()
+    lst = write_named_list(tmp_path)
+    src = named_tsn_npz(tmp_path, x, within_class_permutation(), member=None)
+    raw = read_tsn(src, split_list=lst, allow_pickle=True, row_order="list")
+    wrong = [k for k in range(len(NAMED)) if not np.array_equal(raw.scores[k], x[k])]
+    assert len(wrong) == 15
+    assert raw.meta is not None and raw.meta["row_match"] == "position"
+
+
+def test_tsn_names_spelled_with_bang_align_with_underscore_spelling(tmp_path: Path) -> None:
+    """The TSN file spells 9 names with "!", the split list and a CSV of the same videos
+    with "_": one id each, so they match by name and the two streams align."""
+    x = named_logits()
+    underscore = write_named_list(tmp_path, spell=lambda v: v.replace("!", "_"))
+    assert "!" not in underscore.read_text() and sum("!" in v for v in NAMED) == 9
+    perm = within_class_permutation()
+    rgb = import_scores(
+        named_tsn_npz(tmp_path, x, perm),
+        source="tsn",
+        out=tmp_path / "rgb.npz",
+        stream="rgb",
+        split_list=underscore,
+        allow_pickle=True,
+        dataset="hmdb51",
+    )
+    assert list(rgb.video_ids) == [v.replace("!", "_") for v in NAMED]
+    csv_path = tmp_path / "flow.csv"
+    flow_x = named_logits(6)[:, 0]
+    csv_path.write_text(
+        "video,label,"
+        + ",".join(NAMED_CLASSES)
+        + "\n"
+        + "".join(
+            f"{NAMED_CLASSES[lab]}/{v.replace('!', '_')}.avi,{lab},"
+            + ",".join(repr(float(t)) for t in flow_x[i])
+            + "\n"
+            for i, (v, lab) in enumerate(zip(NAMED, NAMED_LABELS, strict=True))
+        )
+    )
+    import_scores(
+        csv_path, source="csv", out=tmp_path / "flow.npz", stream="flow", dataset="hmdb51"
+    )
+    (ev,) = scores.group([scores.load(tmp_path / f) for f in ("rgb.npz", "flow.npz")])
+    assert ev.report.n_dropped == 0 and ev.n_videos == len(NAMED)
+    rows = [list(ev.video_ids).index(v) for v in NAMED_IDS]
+    np.testing.assert_array_equal(ev.sets[("rgb", None)].scores[rows], x)
+    np.testing.assert_array_equal(ev.sets[("flow", None)].scores[rows, 0], flow_x)
+    assert ev.labels[rows].tolist() == NAMED_LABELS
+
+
+def _run_cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m fusionlab ARGS`` with this checkout's package first on the path."""
+    import fusionlab
+
+    env = dict(os.environ)
+    root = str(Path(fusionlab.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")])
+    return subprocess.run(
+        [sys.executable, "-m", "fusionlab", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env=env,
+    )
+
+
+def _tsn_cli(src: Path, out: Path, *extra: str | Path) -> list[str | Path]:
+    return ["import", "--from", "tsn", src, "-o", out, "--stream", "rgb", "--allow-pickle", *extra]
+
+
+def _one_error_line(res: subprocess.CompletedProcess[str]) -> str:
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("fusionlab: error: "), res.stderr
+    assert "Traceback" not in res.stderr and res.stdout == ""
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("case", "words"),
+    [
+        (
+            "label",  # one video of the list has another label than the file gives it
+            (
+                "video 'v_brush_hair_g02_c01' has label 1 in this file but label 2 in the "
+                "split list",
+                "(line 9)",
+            ),
+        ),
+        (
+            "extra",  # the file has a video the list lacks, and lacks one of the list's
+            (
+                "matched by name",
+                "1 of its 18 videos is not in the split list (first: "
+                "'/data/frames/v_clap_g09_c01')",
+                "1 of the 18 videos of the split list is missing from it (first: "
+                "'v_clap_g02_c01' (line 3))",
+            ),
+        ),
+        (
+            "missing",  # the list has two videos more than the file
+            (
+                "0 of its 18 videos are not in the split list",
+                "2 of the 20 videos of the split list are missing from it (first: "
+                "'v_more_g01_c01' (line 19), 'more_g02' (line 20))",
+            ),
+        ),
+    ],
+)
+def test_cli_tsn_names_disagreeing_with_the_split_list(
+    tmp_path: Path, case: str, words: tuple[str, ...]
+) -> None:
+    x = named_logits()
+    perm = within_class_permutation()
+    names = [f"/data/frames/{NAMED[i]}" for i in perm]
+    lines = [f"/data/frames/{v} 150 {lab}" for v, lab in zip(NAMED, NAMED_LABELS, strict=True)]
+    if case == "label":
+        lines[8] = lines[8].rsplit(" ", 1)[0] + " 2"  # v_brush_hair_g02_c01 is class 1
+    elif case == "extra":
+        names[names.index("/data/frames/v_clap_g02_c01")] = "/data/frames/v_clap_g09_c01"
+    else:
+        lines += ["/data/frames/v_more_g01_c01 150 0", "more_g02 150 1"]
+    lst = tmp_path / "list.txt"
+    lst.write_text("\n".join(lines) + "\n")
+    src = named_tsn_npz(tmp_path, x, perm, names=np.asarray(names))
+    before = sorted(os.listdir(tmp_path))
+    res = _run_cli(*_tsn_cli(src, tmp_path / "out.npz", "--split-list", lst), cwd=tmp_path)
+    line = _one_error_line(res)
+    assert f"fusionlab: error: {src}: " in line
+    for w in words:
+        assert w in line, line
+    assert sorted(os.listdir(tmp_path)) == before  # nothing written
+
+
+def test_cli_tsn_without_names_says_position_on_its_summary_line(tmp_path: Path) -> None:
+    x = named_logits()
+    lst = write_named_list(tmp_path)
+    in_order = list(range(len(NAMED)))
+    plain = named_tsn_npz(tmp_path, x, in_order, member=None, name="plain.npz")
+    res = _run_cli(
+        *_tsn_cli(plain, tmp_path / "a.npz", "--split-list", lst, "--row-order", "list"),
+        cwd=tmp_path,
+    )
+    assert res.returncode == 0 and res.stderr == "", res.stderr
+    (line,) = res.stdout.splitlines()
+    assert line.startswith(f"wrote {tmp_path / 'a.npz'}: 18 videos, 3 segments, 3 classes")
+    assert line.endswith(
+        "; rows matched to the split list by position (list order): the file holds no video names"
+    )
+    named = named_tsn_npz(tmp_path, x, within_class_permutation(), name="named.npz")
+    res = _run_cli(*_tsn_cli(named, tmp_path / "b.npz", "--split-list", lst), cwd=tmp_path)
+    assert res.returncode == 0 and "position" not in res.stdout, res.stdout
+    a, b = scores.load(tmp_path / "a.npz"), scores.load(tmp_path / "b.npz")
+    assert a.meta["row_match"] == "position" and b.meta["row_match"] == "name"
+    np.testing.assert_array_equal(a.scores, b.scores)  # both in list order, same videos
+
+
+def test_cli_tsn_two_names_of_one_id(tmp_path: Path) -> None:
+    x = named_logits()
+    perm = list(range(len(NAMED)))
+    names = [f"/data/frames/{v}" for v in NAMED]
+    names[7] = names[1].replace("!", "_")  # "...Clap!_u..." and "...Clap__u...": one id
+    src = named_tsn_npz(tmp_path, x, perm, names=np.asarray(names))
+    before = sorted(os.listdir(tmp_path))
+    res = _run_cli(*_tsn_cli(src, tmp_path / "out.npz"), cwd=tmp_path)
+    line = _one_error_line(res)
+    assert (
+        f"{src}: 'names'[1] '/data/frames/clap_01_Boom_Snap_Clap!_u_nm_np1_fr_goo_1' and " in line
+    )
+    assert "'names'[7] '/data/frames/clap_01_Boom_Snap_Clap__u_nm_np1_fr_goo_1'" in line
+    assert "are both video id 'clap_01_Boom_Snap_Clap__u_nm_np1_fr_goo_1'" in line
+    assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_hmdb_numbered_videos_keep_their_class_folder_and_align(tmp_path: Path) -> None:
+    """HMDB-style 'class/100.avi' videos: ids 'class/100' (not '100', which three classes
+    share); a TSN file matched through the split list, a CSV of paths and a two-stream
+    pickle of 'class/100' keys all give the same ids."""
+    classes = ["brush_hair", "cartwheel", "clap"]
+    videos = [f"{c}/{n}.avi" for c in classes for n in (100, 101)]
+    labels = [k // 2 for k in range(6)]
+    ids = [f"{c}/{n}" for c in classes for n in (100, 101)]
+    lst = tmp_path / "hmdb_test.txt"
+    lst.write_text("".join(f"{v} {lab}\n" for v, lab in zip(videos, labels, strict=True)))
+    assert [e.video_id for e in read_split_list(lst)] == ids
+    x = np.random.default_rng(9).normal(size=(6, S, 3)).astype(np.float32)
+    tsn = tmp_path / "tsn.npz"
+    np.savez(tsn, scores=x, labels=np.asarray(labels))
+    common: dict[str, Any] = {"dataset": "hmdb51", "split": "1", "subset": "test"}
+    rgb = import_scores(
+        tsn,
+        source="tsn",
+        out=tmp_path / "rgb.npz",
+        stream="rgb",
+        split_list=lst,
+        row_order="list",
+        **common,
+    )
+    assert list(rgb.video_ids) == ids
+    csv_path = tmp_path / "flow.csv"
+    csv_path.write_text(
+        "path,label,a,b,c\n"
+        + "".join(
+            f"/data/hmdb51/videos/{v},{labels[k]},"
+            + ",".join(repr(float(t)) for t in x[k, 0])
+            + "\n"
+            for k, v in reversed(list(enumerate(videos)))
+        )
+    )
+    import_scores(csv_path, source="csv", out=tmp_path / "flow.npz", stream="flow", **common)
+    pkl = tmp_path / "audio.pickle"
+    pkl.write_bytes(pickle.dumps({ids[k]: x[k, 1] for k in range(6)}))
+    import_scores(
+        pkl,
+        source="twostream",
+        out=tmp_path / "audio.npz",
+        stream="audio",
+        allow_pickle=True,
+        **common,
+    )
+    sets = [scores.load(tmp_path / f) for f in ("rgb.npz", "flow.npz", "audio.npz")]
+    assert all(sorted(s.video_ids) == sorted(ids) for s in sets)
+    (ev,) = scores.group(sets)
+    assert ev.report.n_dropped == 0 and ev.n_videos == 6
+    rows = [list(ev.video_ids).index(v) for v in ids]
+    np.testing.assert_array_equal(ev.sets[("rgb", None)].scores[rows], x)
+    np.testing.assert_array_equal(ev.sets[("flow", None)].scores[rows, 0], x[:, 0])
+    np.testing.assert_array_equal(ev.sets[("audio", None)].scores[rows, 0], x[:, 1])
+    assert ev.labels[rows].tolist() == labels
+
+
+def test_split_list_folder_matching_is_one_sided(tmp_path: Path) -> None:
+    """'frames/12345' finds the list's '12345' (and the reverse), but 'a/100' never finds
+    'b/100': two folders are two videos."""
+    lst = tmp_path / "sth.txt"
+    lst.write_text("12345 40 0\n12346 40 1\n")
+    src = tmp_path / "s.csv"
+    src.write_text("video_id,a,b\n/data/sth/frames/12346,0.2,0.8\n/data/sth/frames/12345,0.9,0.1\n")
+    raw = read_csv(src, split_list=lst)
+    assert list(raw.video_ids) == ["12345", "12346"] and raw.labels.tolist() == [0, 1]
+    np.testing.assert_array_equal(raw.scores[:, 0, 0], [0.9, 0.2])
+    lst.write_text("frames/12345 40 0\nframes/12346 40 1\n")
+    src.write_text("video_id,a,b\n12346,0.2,0.8\n12345,0.9,0.1\n")
+    assert list(read_csv(src, split_list=lst).video_ids) == ["frames/12345", "frames/12346"]
+    lst.write_text("b/100 40 0\na/101 40 1\n")
+    src.write_text("video_id,a,b\na/100,0.2,0.8\na/101,0.9,0.1\n")
+    with pytest.raises(
+        ScoreFileError, match=r"1 of its 2 videos is not in the split list \(first: 'a/100'\)"
+    ):
+        read_csv(src, split_list=lst)
+
+
+def test_split_list_two_spellings_of_one_video(tmp_path: Path) -> None:
+    lst = tmp_path / "l.txt"
+    lst.write_text("clap/Boom!Clap.avi 0\nclap/Boom_Clap.avi 0\n")
+    with pytest.raises(
+        ScoreFileError,
+        match=r"video id 'Boom_Clap' appears twice \(lines 1 and 2\) \(spelled "
+        r"'clap/Boom!Clap\.avi' and 'clap/Boom_Clap\.avi'",
+    ):
+        read_split_list(lst)
+
+
+def test_mmaction2_dump_names_are_matched_by_name(tmp_path: Path) -> None:
+    """A dump whose samples name their videos is matched to the annotation file by name:
+    rows permuted within a class (same gt_label) still get their own scores."""
+    x = logits()
+    samples = mm_samples(x)
+    for i, d in enumerate(samples):
+        d["filename"] = f"/data/ucf101/videos/{VIDEOS[i]}"
+    order = [0, 4, 2, 3, 1]  # the two Archery videos swapped
+    src = tmp_path / "results.pkl"
+    src.write_bytes(gdumps([samples[i] for i in order], protocol=2))
+    raw = read_mmaction2(src, split_list=write_mm_list(tmp_path), allow_pickle=True)
+    assert list(raw.video_ids) == IDS and raw.labels.tolist() == LABELS
+    np.testing.assert_allclose(raw.scores[:, 0], softmax(x.mean(axis=1)), rtol=1e-6)
+    assert raw.meta == {"row_match": "name"}
+    unnamed = [{k: v for k, v in samples[i].items() if k != "filename"} for i in order]
+    src.write_bytes(gdumps(unnamed, protocol=2))
+    by_pos = read_mmaction2(src, split_list=write_mm_list(tmp_path), allow_pickle=True)
+    assert by_pos.meta == {"row_match": "position", "row_order": "list"}
+    assert not np.allclose(by_pos.scores[1, 0], softmax(x[1].mean(axis=0)))  # swapped
+    samples[2].pop("filename")
+    src.write_bytes(gdumps(samples, protocol=2))
+    with pytest.raises(ScoreFileError, match="only 4 of 5 samples name their video"):
+        read_mmaction2(src, split_list=write_mm_list(tmp_path), allow_pickle=True)
 
 
 # --------------------------------------------------------------------------- numbers
