@@ -23,8 +23,8 @@ EXIT_USAGE = 2
 
 #: subcommand -> (module, one-line help). Modules are imported only when used.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "evaluate": ("fusionlab.evaluate", "accuracy table of every stream and fusion rule"),
-    "report": ("fusionlab.report", "write the Markdown and HTML report"),
+    "evaluate": ("fusionlab.commands.evaluate", "accuracy table of every stream and fusion rule"),
+    "report": ("fusionlab.commands.report", "write the Markdown and HTML report"),
     "grid": ("fusionlab.search", "grid search over fusion weights, oracle and honest"),
     "import": ("fusionlab.importers", "convert other tools' score files to format version 1"),
     "diversity": ("fusionlab.diversity", "complementarity, subsets and error analysis"),

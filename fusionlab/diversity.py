@@ -123,18 +123,18 @@ import numpy as np
 import numpy.typing as npt
 
 from . import metrics, rules
-from ._io import write_output
 from .errors import UsageError
 from .evaluate import (
     EvaluateOptions,
     FusionSpec,
     LogProbCache,
     Results,
-    describe,
     evaluate,
     known_labels,
     load_evaluations,
 )
+from .output import write_output
+from .render import describe
 from .rules import DOMAINS, Domain
 from .scores import Evaluation
 

@@ -106,9 +106,10 @@ def subset_accuracies(
     >>> subset_accuracies(x, [0, 1], domain="prob").tolist()
     [0.5, 1.0, 0.5, 0.5]
     """
-    from .search import _check_x, grid_accuracy
+    from .search import grid_accuracy
+    from .validation import check_x
 
-    xa = _check_x(x)
+    xa = check_x(x)
     k = xa.shape[1]
     if k > MAX_SHAPLEY_COMPONENTS:
         raise UsageError(f"exact subsets need at most {MAX_SHAPLEY_COMPONENTS} components, got {k}")
@@ -173,11 +174,11 @@ def most_confident_rate(x: npt.ArrayLike, mask: npt.ArrayLike | None = None) -> 
 
     Returns an array of shape (K,) summing to 1; ties go to the lowest component index.
     """
-    from .search import _check_mask, _check_x
+    from .validation import check_mask, check_x
 
-    xa = _check_x(x)
+    xa = check_x(x)
     n, k, _ = xa.shape
-    m = _check_mask(mask, n, k)
+    m = check_mask(mask, n, k)
     conf = xa.max(axis=2)  # log of the maximum probability
     if m is not None:
         conf = np.where(m, conf, -np.inf)
@@ -276,15 +277,15 @@ def component_importance(
     >>> bool(np.isclose(imp.shapley.sum(), imp.full - imp.empty))
     True
     """
-    from .search import _check_mask, _check_x, _check_y
+    from .validation import check_mask, check_x, check_y
 
     dom: Domain = "prob" if domain == "prob" else "logit"
     if domain not in ("prob", "logit"):
         raise UsageError(f"domain must be 'prob' or 'logit', got {domain!r}")
-    xa = _check_x(x)
+    xa = check_x(x)
     n, k, c = xa.shape
-    ya = _check_y(y, n, c)
-    m = _check_mask(mask, n, k)
+    ya = check_y(y, n, c)
+    m = check_mask(mask, n, k)
     names = (
         tuple(component_names) if component_names is not None else tuple(f"c{i}" for i in range(k))
     )

@@ -54,6 +54,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import UsageError
+from .kernels import log_softmax
 
 __all__ = [
     "STACKING_C",
@@ -83,24 +84,17 @@ _LOG_T_BOUNDS = (math.log(0.05), math.log(20.0))
 def _check(
     x: npt.ArrayLike, y: npt.ArrayLike, mask: npt.ArrayLike | None
 ) -> tuple[Array, IntArray, npt.NDArray[np.bool_] | None]:
-    from .search import _check_mask, _check_x, _check_y
+    from .validation import check_mask, check_x, check_y
 
-    xa = _check_x(x)
+    xa = check_x(x)
     n, k, c = xa.shape
-    return xa, _check_y(y, n, c), _check_mask(mask, n, k)
+    return xa, check_y(y, n, c), check_mask(mask, n, k)
 
 
 def _masked(x: Array, mask: npt.NDArray[np.bool_] | None) -> Array:
     if mask is None:
         return x
     out: Array = np.where(mask[:, :, None], x, 0.0)
-    return out
-
-
-def _log_softmax(z: Array) -> Array:
-    mx = z.max(axis=1, keepdims=True)
-    s = z - mx
-    out: Array = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
     return out
 
 
@@ -158,7 +152,7 @@ def linear_objective(
     n = xa.shape[0]
     w, jac = _weights_from(p, parametrization)
     z = np.einsum("nkc,k->nc", xa, w)
-    logp = _log_softmax(z)
+    logp = log_softmax(z)
     rows = np.arange(n)
     loss = -float(logp[rows, ya].mean()) + 0.5 * l2 * float(w @ w)
     g = np.exp(logp)
@@ -207,12 +201,12 @@ class LinearFit:
 
     def scores(self, x: npt.ArrayLike, mask: npt.ArrayLike | None = None) -> Array:
         """Fused logits ``sum_k w_k x_k`` of shape (n_videos, n_classes)."""
-        from .search import _check_mask, _check_x
+        from .validation import check_mask, check_x
 
-        xa = _check_x(x)
+        xa = check_x(x)
         if xa.shape[1] != self.raw_weights.size:
             raise UsageError(f"x has {xa.shape[1]} components, the fit has {self.raw_weights.size}")
-        m = _check_mask(mask, xa.shape[0], xa.shape[1])
+        m = check_mask(mask, xa.shape[0], xa.shape[1])
         out: Array = np.einsum("nkc,k->nc", _masked(xa, m), self.raw_weights)
         return out
 
@@ -333,9 +327,9 @@ class TemperatureFit:
 
     def rescaled(self, x: npt.ArrayLike) -> Array:
         """``log_softmax(x_k / T_k)`` of shape (n_videos, K, n_classes)."""
-        from .search import _check_x
+        from .validation import check_x
 
-        xa = _check_x(x)
+        xa = check_x(x)
         if xa.shape[1] != self.temperatures.size:
             raise UsageError(
                 f"x has {xa.shape[1]} components, the fit has {self.temperatures.size}"
@@ -348,10 +342,10 @@ class TemperatureFit:
     def scores(self, x: npt.ArrayLike, mask: npt.ArrayLike | None = None) -> Array:
         """Mean of the rescaled probabilities (the sum rule), shape (n_videos, n_classes)."""
         from . import rules
-        from .search import _check_mask
+        from .validation import check_mask
 
         xr = self.rescaled(x)
-        m = _check_mask(mask, xr.shape[0], xr.shape[1])
+        m = check_mask(mask, xr.shape[0], xr.shape[1])
         out: Array = rules.fuse("mean", xr, m, domain="prob")
         return out
 
@@ -382,7 +376,7 @@ def fit_temperatures(
         yj = ya[rows]
 
         def nll(log_t: float, xj: Array = xj, yj: IntArray = yj) -> float:
-            lp = _log_softmax(xj / math.exp(log_t))
+            lp = log_softmax(xj / math.exp(log_t))
             return -float(lp[np.arange(yj.size), yj].mean())
 
         res = minimize_scalar(nll, bounds=_LOG_T_BOUNDS, method="bounded", options={"xatol": 1e-6})
@@ -416,14 +410,14 @@ class StackingFit:
 
         Classes absent from the training videos get log-probability -1e300.
         """
-        from .search import _check_mask, _check_x
+        from .validation import check_mask, check_x
 
-        xa = _check_x(x)
+        xa = check_x(x)
         if xa.shape[1:] != (self.n_components, self.n_classes):
             raise UsageError(
                 f"x must have shape (n, {self.n_components}, {self.n_classes}), got {xa.shape}"
             )
-        m = _check_mask(mask, xa.shape[0], xa.shape[1])
+        m = check_mask(mask, xa.shape[0], xa.shape[1])
         feats = _stack_features(xa, m, self.clip)
         lp = self.model.predict_log_proba(feats)
         out = np.full((xa.shape[0], self.n_classes), -1e300)

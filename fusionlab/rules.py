@@ -528,5 +528,3 @@ def flat_components(
         for s, m in zip(streams, masks, strict=True)
     ]
     return x, np.concatenate(full, axis=1)
-
-

@@ -41,8 +41,8 @@ from typing import Any, Literal, cast, get_args
 import numpy as np
 import numpy.typing as npt
 
-from ._io import atomic_path
 from .errors import AlignmentError, ScoreFileError, UsageError
+from .output import atomic_path
 from .weights import stream_order
 
 __all__ = [

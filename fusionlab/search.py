@@ -105,6 +105,8 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import UsageError
+from .kernels import compositions, row_metrics
+from .validation import check_domain, check_mask, check_x, check_y
 from .weights import component_name
 
 if TYPE_CHECKING:
@@ -189,31 +191,6 @@ def _count_compositions(m: int, lo: Sequence[int], hi: Sequence[int]) -> int:
             pref[r + 1] = pref[r] + ways[r]
         ways = [pref[t - a + 1] - pref[max(0, t - b)] if t >= a else 0 for t in range(m + 1)]
     return ways[m]
-
-
-def _compositions(m: int, lo: Sequence[int], hi: Sequence[int]) -> IntArray:
-    """All compositions of m within bounds, lexicographically ascending, shape (P, K)."""
-    k = len(lo)
-    # suffix[r] holds the compositions of r over components i..K-1, built from the end.
-    suffix: list[IntArray | None] = [None] * (m + 1)
-    for r in range(m + 1):
-        if lo[k - 1] <= r <= hi[k - 1]:
-            suffix[r] = np.array([[r]], dtype=np.int64)
-    for i in range(k - 2, -1, -1):
-        new: list[IntArray | None] = [None] * (m + 1)
-        # The first component only ever completes the whole sum m.
-        for r in range(m + 1) if i > 0 else (m,):
-            parts = []
-            for n in range(lo[i], min(hi[i], r) + 1):
-                rest = suffix[r - n]
-                if rest is not None and rest.shape[0]:
-                    head = np.full((rest.shape[0], 1), n, dtype=np.int64)
-                    parts.append(np.concatenate([head, rest], axis=1))
-            if parts:
-                new[r] = np.concatenate(parts, axis=0)
-        suffix = new
-    out = suffix[m]
-    return np.zeros((0, k), dtype=np.int64) if out is None else out
 
 
 def grid_counts(
@@ -305,7 +282,7 @@ def grid_counts(
             f"the grid has {total} points (k={k}, step={step!r}), more than {MAX_GRID_POINTS}; "
             "use a larger step, fewer components, or fixed weights"
         )
-    return _compositions(m, lo, hi), m
+    return compositions(m, lo, hi), m
 
 
 def _component_index(i: Any, k: int, what: str) -> int:
@@ -343,61 +320,6 @@ def simplex_grid(
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def _check_x(x: npt.ArrayLike, name: str = "x") -> Array:
-    a = np.asarray(x)
-    if a.ndim != 3:
-        raise UsageError(
-            f"{name} must have shape (n_videos, n_components, n_classes), got shape {a.shape}"
-        )
-    if a.dtype.kind not in "fiu":
-        raise UsageError(f"{name} must hold real numbers, got dtype {a.dtype}")
-    out = np.ascontiguousarray(a, dtype=np.float64)
-    if out.shape[0] == 0 or out.shape[1] == 0 or out.shape[2] < 2:
-        raise UsageError(
-            f"{name} needs >= 1 video, >= 1 component and >= 2 classes, got {out.shape}"
-        )
-    if not np.isfinite(out).all():
-        raise UsageError(f"{name} must be finite (log-probabilities), found NaN or infinity")
-    return out
-
-
-def _check_y(y: npt.ArrayLike, n: int, c: int) -> IntArray:
-    a = np.asarray(y)
-    if a.ndim != 1 or a.shape[0] != n:
-        raise UsageError(f"y must have shape ({n},) (one label per video), got {a.shape}")
-    if a.dtype == np.bool_ or a.dtype.kind not in "iu":
-        raise UsageError(f"y must hold integer labels, got dtype {a.dtype}")
-    out = a.astype(np.int64)
-    bad = (out < 0) | (out >= c)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise UsageError(
-            f"label {int(out[i])} of video {i} is outside [0, {c}) (unknown labels must be "
-            "filtered out first)"
-        )
-    return out
-
-
-def _check_mask(mask: npt.ArrayLike | None, n: int, k: int) -> Mask:
-    if mask is None:
-        return None
-    a = np.asarray(mask)
-    if a.dtype != np.bool_ or a.shape != (n, k):
-        raise UsageError(f"mask must be a bool array of shape ({n}, {k}), got {a.dtype} {a.shape}")
-    if not a.any(axis=1).all():
-        i = int(np.flatnonzero(~a.any(axis=1))[0])
-        raise UsageError(f"mask: video {i} has no valid component")
-    return None if a.all() else np.ascontiguousarray(a)
-
-
-def _check_domain(domain: str) -> Domain:
-    if domain == "prob":
-        return "prob"
-    if domain == "logit":
-        return "logit"
-    raise UsageError(f"domain must be 'prob' or 'logit', got {domain!r}")
 
 
 def _check_weights(weights: npt.ArrayLike, k: int) -> Array:
@@ -507,13 +429,13 @@ def fuse_weighted(
     >>> fuse_weighted(x, [0.5, 0.5], domain="prob").round(3).tolist()
     [[0.45, 0.55]]
     """
-    dom = _check_domain(domain)
-    xa = _check_x(x)
+    dom = check_domain(domain)
+    xa = check_x(x)
     n, k, _ = xa.shape
     w = _check_weights(weights, k)
     if w.shape[0] != 1:
         raise UsageError(f"weights must have shape ({k},), got {np.shape(weights)}")
-    m = _check_mask(mask, n, k)
+    m = check_mask(mask, n, k)
     v = _values(xa, dom)
     wr = _video_weights(np.broadcast_to(w, (n, k)), m)
     return _weighted_sum(v, wr)
@@ -546,12 +468,12 @@ def naive_grid_accuracy(
     counts : ndarray of shape (len(k), n_points), int64
         Number of videos correct at each point for each k.
     """
-    dom = _check_domain(domain)
-    xa = _check_x(x)
+    dom = check_domain(domain)
+    xa = check_x(x)
     n, kc, c = xa.shape
-    ya = _check_y(y, n, c)
+    ya = check_y(y, n, c)
     w = _check_weights(weights, kc)
-    m = _check_mask(mask, n, kc)
+    m = check_mask(mask, n, kc)
     ks = _check_ks(k, c)
     v = _values(xa, dom)
     out = np.zeros((len(ks), w.shape[0]), dtype=np.int64)
@@ -930,12 +852,12 @@ def grid_accuracy(
     >>> bool((fast.correct == naive_grid_accuracy(x, y, w, domain="prob", k=(1, 2))).all())
     True
     """
-    dom = _check_domain(domain)
-    xa = _check_x(x)
+    dom = check_domain(domain)
+    xa = check_x(x)
     n, kc, c = xa.shape
-    ya = _check_y(y, n, c)
+    ya = check_y(y, n, c)
     w = _check_weights(weights, kc)
-    m = _check_mask(mask, n, kc)
+    m = check_mask(mask, n, kc)
     ks = _check_ks(k, c)
     mem, gflat, gshape = _group_matrix(groups, n)
     v = _values(xa, dom)
@@ -1142,7 +1064,7 @@ def two_component_curve(
     >>> c.optimum
     [(0.0, 0.4, True, True)]
     """
-    dom = _check_domain(domain)
+    dom = check_domain(domain)
     a0 = np.asarray(x0)
     a1 = np.asarray(x1)
     if a0.ndim != 2 or a0.shape != a1.shape:
@@ -1150,9 +1072,9 @@ def two_component_curve(
             "x0 and x1 must have the same shape (n_videos, n_classes), "
             f"got {a0.shape} and {a1.shape}"
         )
-    xa = _check_x(np.stack([a0, a1], axis=1))
+    xa = check_x(np.stack([a0, a1], axis=1))
     n, _, c = xa.shape
-    ya = _check_y(y, n, c)
+    ya = check_y(y, n, c)
     v = _values(xa, dom)
     rows = np.arange(n)
     v0, v1 = v[:, 0], v[:, 1]
@@ -1598,11 +1520,11 @@ def grid_search(
     >>> res.n_points, sorted(res.best_weights)
     (11, ['c0', 'c1'])
     """
-    dom = _check_domain(domain)
-    xa = _check_x(x)
+    dom = check_domain(domain)
+    xa = check_x(x)
     n, kc, c = xa.shape
-    ya = _check_y(y, n, c)
-    m_arr = _check_mask(mask, n, kc)
+    ya = check_y(y, n, c)
+    m_arr = check_mask(mask, n, kc)
     names = (
         tuple(component_names) if component_names is not None else tuple(f"c{i}" for i in range(kc))
     )
@@ -1685,11 +1607,11 @@ def grid_search(
         selection = "val"
         if len(val) not in (2, 3):
             raise UsageError("val must be (x_val, y_val) or (x_val, y_val, mask_val)")
-        xv = _check_x(val[0], "x_val")
+        xv = check_x(val[0], "x_val")
         if xv.shape[1:] != xa.shape[1:]:
             raise UsageError(f"x_val must have shape (n, {kc}, {c}), got {xv.shape}")
-        yv = _check_y(val[1], xv.shape[0], c)
-        mv = _check_mask(val[2] if len(val) == 3 else None, xv.shape[0], kc)
+        yv = check_y(val[1], xv.shape[0], c)
+        mv = check_mask(val[2] if len(val) == 3 else None, xv.shape[0], kc)
         gv = grid_accuracy(xv, yv, weights, mv, domain=dom, k=(1,))
         sel = select_best(gv.correct[0], tie)
         honest = float(top1[sel])
@@ -1794,7 +1716,7 @@ def components(
     """
     from . import rules
 
-    dom = _check_domain(domain)
+    dom = check_domain(domain)
     rule = rules.get_rule(consensus)
     if not rule.symmetric:
         raise UsageError(
@@ -1992,7 +1914,7 @@ def run(args: argparse.Namespace) -> int:
     ``--format json`` writes one object when there is one evaluation and a list
     of objects (one per evaluation, in order of first appearance) otherwise.
     """
-    from ._io import write_output
+    from .output import write_output
     from .scores import group, load, resolve_paths
 
     if not 0 <= args.seed < 2**32:
@@ -2083,35 +2005,6 @@ def run(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- summary rows
 
 
-def _row_metrics(
-    fused: Array, y: IntArray, domain: Domain, *, bootstrap: int, confidence: float, seed: int
-) -> dict[str, Any]:
-    from . import metrics, rules
-
-    c = fused.shape[1]
-    correct = metrics.correct_top_k(y, fused, k=1, validate_args=False)
-    correct5 = metrics.correct_top_k(y, fused, k=min(5, c), validate_args=False)
-    pred = metrics.predict(fused)
-    logp = rules.to_log_probs(fused, domain)
-    ci: list[float] | None = None
-    if bootstrap > 0:
-        lo, hi = metrics.bootstrap_ci(
-            correct, n_resamples=bootstrap, confidence=confidence, seed=seed
-        )
-        ci = [float(lo), float(hi)]
-    return {
-        "top1": float(correct.mean()),
-        "top5": float(correct5.mean()),
-        "mean_class_acc": metrics.mean_class_accuracy(y, pred, n_classes=c),
-        "top1_ci": ci,
-        "top1_ci_low": math.nan if ci is None else ci[0],
-        "top1_ci_high": math.nan if ci is None else ci[1],
-        "nll": metrics.nll(y, logp),
-        "ece": metrics.ece(y, logp),
-        "correct": correct,
-    }
-
-
 def significance(
     correct_a: BoolArray | None,
     correct_b: BoolArray,
@@ -2199,7 +2092,7 @@ def summary_rows(
     diff_vs_best_single, diff_ci_low, diff_ci_high, mcnemar_p``. Accuracies are
     fractions.
     """
-    dom = _check_domain(domain)
+    dom = check_domain(domain)
     rows: list[dict[str, Any]] = []
     known = evaluation.labels >= 0
     if not known.any() or len(evaluation.streams) < 1:
@@ -2285,7 +2178,7 @@ def summary_rows(
             val=vcomp,
         )
         fused = _fused_at(comp, g.weights[g.best_index], dom)
-        met = _row_metrics(fused, comp.y, dom, **kw)
+        met = row_metrics(fused, comp.y, dom, **kw)
         met.pop("correct")
         row = base(comp, "grid", "grid-weighted", dom)
         row.update(met)
@@ -2328,7 +2221,7 @@ def summary_rows(
                 seed=seed,
                 val=val_of(comp),
             )
-            met = _row_metrics(res.in_sample_scores, comp.y, res.domain, **kw)
+            met = row_metrics(res.in_sample_scores, comp.y, res.domain, **kw)
             met.pop("correct")
             row = base(comp, "learned", res.fusion, res.domain)
             row.update(met)

@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 from fusionlab import cli, metrics, rules, synth
-from fusionlab.evaluate import EvaluateOptions, evaluate, evaluate_files, format_results
+from fusionlab.evaluate import EvaluateOptions, evaluate, evaluate_files
 from fusionlab.jsonio import schema
+from fusionlab.render import format_results
 from fusionlab.scores import group, save
 
 
@@ -239,7 +240,7 @@ def test_import_is_light() -> None:
 
 
 def test_chunked_equals_whole(files: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from fusionlab import evaluate as ev_mod
+    from fusionlab.evaluate import pipeline as ev_mod
 
     whole = format_results(evaluate_files(files, progress=False), "json")
     monkeypatch.setattr(ev_mod, "CHUNK_ELEMENTS", 7 * 3 * 6)  # chunks of 7 videos
@@ -330,7 +331,7 @@ def test_tuned_rows(files: list[str], capsys: pytest.CaptureFixture[str]) -> Non
 def test_tuned_auto_skips_large_evaluations(
     files: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from fusionlab import evaluate as ev_mod
+    from fusionlab.evaluate import pipeline as ev_mod
 
     monkeypatch.setattr(ev_mod, "TUNED_MAX_ELEMENTS", 10)
     rows = _json([*files, "--bootstrap", "0"], capsys)

@@ -742,7 +742,7 @@ def test_copied_command_lines_run_from_where_the_files_were_given(
     """Issue: the copied commands named bare files and failed from the repository root."""
     import argparse
 
-    from fusionlab import evaluate as fl_evaluate
+    from fusionlab.commands import evaluate as fl_evaluate
 
     monkeypatch.chdir(tmp_path)
     rel = _odd_files(tmp_path)

@@ -703,7 +703,7 @@ def test_evaluate_command_writes_the_report(
 ) -> None:
     import argparse
 
-    from fusionlab import evaluate
+    from fusionlab.commands import evaluate
 
     probe = argparse.ArgumentParser()
     evaluate.add_arguments(probe)

@@ -252,7 +252,8 @@ def test_group_duplicate_stream_epoch(tmp_path: Path) -> None:
 
 def test_results_do_not_depend_on_row_or_file_order(tmp_path: Path) -> None:
     """Found in review: bootstrap resamples and folds followed the first file's row order."""
-    from fusionlab.evaluate import EvaluateOptions, evaluate, format_results
+    from fusionlab.evaluate import EvaluateOptions, evaluate
+    from fusionlab.render import format_results
 
     rgb = raw_arrays(n=30, seed=1)
     flow = raw_arrays(n=30, seed=2, stream="flow")

@@ -595,7 +595,7 @@ def test_resume_removes_stale_temporaries(tiny: Path, tmp_path: Path) -> None:
     run(cfg(tiny, out), log=quiet)
 
     def temporary(dest: Path, suffix: str) -> Path:
-        """A temporary file named as fusionlab._io.atomic_path names them."""
+        """A temporary file named as fusionlab.output.atomic_path names them."""
         fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=suffix + ".tmp",
                                     dir=dest.parent)  # fmt: skip
         os.close(fd)

@@ -59,7 +59,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from fusionlab._io import atomic_write_bytes, atomic_write_text
+from fusionlab.output import atomic_write_bytes, atomic_write_text
 
 from .errors import FusionlabError, UsageError
 from .opticalflow import DEFAULT_BOUND, compute_flow, quantize_flow, resolve_method

@@ -61,7 +61,7 @@ from torch.utils.data import DataLoader
 
 import fusionlab
 from fusionlab import scores as fscores
-from fusionlab._io import atomic_path, atomic_write_text
+from fusionlab.output import atomic_path, atomic_write_text
 
 from . import data as tdata
 from .engine import EpochStats, Trainer, consensus, get_rng_state, set_rng_state
@@ -485,7 +485,7 @@ class _Checked:
             yield batch
 
 
-#: Temporary files of fusionlab._io.atomic_path: ``.NAME.<8 random>[.ext].tmp``.
+#: Temporary files of fusionlab.output.atomic_path: ``.NAME.<8 random>[.ext].tmp``.
 _TEMPORARY = re.compile(r"^\.(?P<dest>.+)\.[a-z0-9_]{8}(?:\.[A-Za-z0-9]+)?\.tmp$")
 _RUN_FILES = re.compile(r"^(config\.json|log\.csv|log\.jsonl|checkpoint(_e\d+)?\.pt)$")
 

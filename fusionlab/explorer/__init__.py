@@ -164,8 +164,8 @@ def _pct(v: float) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``fusionlab explorer``: the page's numbers for the given setting."""
-    from .._io import write_output
     from ..evaluate import EvaluateOptions, evaluate, load_evaluations
+    from ..output import write_output
     from ..report._format import format_cell
 
     # parsed here, not by argparse, so a bad value is a one-line error (exit 2)

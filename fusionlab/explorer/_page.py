@@ -138,6 +138,6 @@ def write_page(
     budget: int = PAGE_BUDGET,
 ) -> None:
     """Write :func:`render_page` to ``path`` atomically."""
-    from .._io import atomic_write_text
+    from ..output import atomic_write_text
 
     atomic_write_text(path, render_page(data, names=names, title=title, budget=budget))

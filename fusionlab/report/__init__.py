@@ -43,7 +43,6 @@ imported by the functions that use them.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import hashlib
 import os
@@ -53,7 +52,7 @@ import shutil
 import socket
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +64,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "add_arguments",
-    "add_report_argument",
     "build_model",
     "check_out_dir",
     "remove_stale_temporaries",
@@ -366,7 +364,7 @@ def _write_report(
     weight_step: float,
     progress: bool,
 ) -> Path:
-    from .._io import atomic_write_text
+    from ..output import atomic_write_text
     from .model import build_model as _build
     from .render import render_html, render_markdown, write_figures
 
@@ -405,55 +403,3 @@ def _write_report(
 
 
 # --------------------------------------------------------------------------- command line
-
-
-def add_report_argument(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
-    """Add ``--report DIR`` to a command's options (``fusionlab evaluate`` uses it)."""
-    parser.add_argument(
-        "--report",
-        metavar="DIR",
-        default=None,
-        required=required,
-        help="write report.md, report.html and figures/ into DIR (replacing an earlier report "
-        "there)",
-    )
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``fusionlab report``: those of ``fusionlab evaluate`` and ``--report DIR``.
-
-    The accuracy table is printed only when ``--output`` is given.
-    """
-    from ..evaluate import add_arguments as add_evaluate_arguments
-
-    add_evaluate_arguments(parser)
-    try:
-        add_report_argument(parser, required=True)
-    except argparse.ArgumentError:  # evaluate's options already include --report
-        pass
-    parser.add_argument("--title", default="fusionlab report", help="title of the report")
-    parser.set_defaults(output=None)
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run ``fusionlab report``; returns the exit status."""
-    from .._io import write_output
-    from ..evaluate import evaluate_files, format_results, options_from_args
-
-    if getattr(args, "report", None) is None:
-        raise UsageError("the report command needs --report DIR")
-    target = check_out_dir(args.report)
-    opts = options_from_args(args)
-    results = evaluate_files(args.files, options=opts, progress=not args.quiet)
-    if args.output is not None:
-        write_output(args.output, format_results(results, args.fmt))
-    path = write_report(results, target, title=args.title, progress=not args.quiet)
-    if not args.quiet:
-        print(f"wrote {path / 'report.md'} and {path / 'report.html'}", file=sys.stderr)
-    return 0
-
-
-def _main(argv: Sequence[str] | None = None) -> int:
-    from ..cli import run_subcommand
-
-    return run_subcommand("report", argv, prog="python -m fusionlab.report")

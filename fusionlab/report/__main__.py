@@ -1,10 +1,7 @@
-"""``python -m fusionlab.report FILES... --report DIR``."""
-
-from __future__ import annotations
+"""``python -m fusionlab.report FILES... --report DIR``: the same as ``fusionlab report``."""
 
 import sys
 
-from . import _main
+from ..cli import run_subcommand
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(_main())
+sys.exit(run_subcommand("report", prog="python -m fusionlab.report"))

@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._io import atomic_write_bytes
+from ..output import atomic_write_bytes
 from ._format import Slugger, md_escape
 
 if TYPE_CHECKING:

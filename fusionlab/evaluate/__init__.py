@@ -1,0 +1,55 @@
+"""The evaluation pipeline: score files -> aligned evaluations -> one :class:`Results`.
+
+``evaluate(evaluations)`` (or ``evaluate_files(patterns)``) computes, for each
+evaluation (files sharing dataset, split and subset), every row of the
+default table and the tuned rows, importance and complementarity, plus the
+means over splits; it renders nothing (see :mod:`fusionlab.render` and
+:mod:`fusionlab.report`). ``python -m fusionlab.evaluate`` is the command
+(:mod:`fusionlab.commands.evaluate`).
+"""
+
+from __future__ import annotations
+
+from ..fused import FusionSpec, LogProbCache, known_labels, row_labels
+from .options import (
+    DEFAULT_RULES,
+    DEFAULT_STREAM_WEIGHTS,
+    TUNED_MAX_ELEMENTS,
+    EvaluateOptions,
+    WeightsLike,
+)
+from .pipeline import (
+    CHUNK_ELEMENTS,
+    COLUMNS,
+    Results,
+    build_specs,
+    evaluate,
+    evaluate_files,
+    load_evaluations,
+    val_partners,
+)
+from .splits import SPLIT_MEAN_FIELDS, split_groups, split_means, split_title
+
+__all__ = [
+    "CHUNK_ELEMENTS",
+    "COLUMNS",
+    "DEFAULT_RULES",
+    "DEFAULT_STREAM_WEIGHTS",
+    "SPLIT_MEAN_FIELDS",
+    "TUNED_MAX_ELEMENTS",
+    "EvaluateOptions",
+    "FusionSpec",
+    "LogProbCache",
+    "Results",
+    "WeightsLike",
+    "build_specs",
+    "evaluate",
+    "evaluate_files",
+    "known_labels",
+    "load_evaluations",
+    "row_labels",
+    "split_groups",
+    "split_means",
+    "split_title",
+    "val_partners",
+]

@@ -1,0 +1,207 @@
+"""How one row's fused scores are computed from an evaluation: specs, a log-probability cache.
+
+A :class:`FusionSpec` names one row of the table (one stream under a
+consensus rule, one segment, two-level or flat fusion, fixed weights); its
+``fused`` method computes the fused scores (n_videos, n_classes) with the
+registry's rules, reading each stream's log-probabilities once through a
+:class:`LogProbCache`. The pipeline, diversity, the report and the explorer
+all compute rows this way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from . import rules
+from .errors import UsageError
+from .rules import Domain
+from .scores import Evaluation
+from .weights import format_weights
+
+__all__ = ["FusionSpec", "LogProbCache", "known_labels", "row_labels"]
+
+Array = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class FusionSpec:
+    """How one row's fused scores are computed from an evaluation.
+
+    Attributes
+    ----------
+    level : {"single", "segment", "two-level", "flat"}
+        One stream under a consensus rule; one segment of one stream; consensus
+        per stream then fusion across streams; one rule over all components.
+    streams : tuple of (stream, epoch)
+    consensus : str or None
+        Segment-consensus rule (None for ``segment`` and ``flat``).
+    fusion : str or None
+        Stream-fusion rule (None for single streams).
+    domain : {"prob", "logit", "any"}
+    weights : tuple of float or None
+        Fixed stream weights of a ``weighted`` fusion.
+    segment : int or None
+        0-based segment of a ``segment`` row.
+    """
+
+    level: Literal["single", "segment", "two-level", "flat"]
+    streams: tuple[tuple[str, int | None], ...]
+    consensus: str | None
+    fusion: str | None
+    domain: Literal["prob", "logit", "any"]
+    weights: tuple[float, ...] | None = None
+    segment: int | None = None
+
+    @property
+    def compute_domain(self) -> Domain:
+        return "prob" if self.domain == "any" else self.domain
+
+    def fused(self, ev: Evaluation, cache: LogProbCache | None = None) -> Array:
+        """Raw fused scores of shape (n_videos, n_classes).
+
+        Over all videos of ``ev``, or over the chunk of videos of ``cache``.
+        """
+        cache = cache or LogProbCache(ev)
+        d = self.compute_domain
+        if self.level == "flat":
+            assert self.fusion is not None  # internal invariant, not input checking
+            x, m, p = cache.flat(self.streams)
+            return rules.fuse(self.fusion, x, m, domain=d, probs=p)
+        xs = [cache.get(k) for k in self.streams]
+        ms = [cache.mask(k) for k in self.streams]
+        ps = [cache.probs(k) for k in self.streams]  # weights need them in both domains
+        if self.level == "segment":
+            assert self.segment is not None
+            return rules.fuse("mean", xs[0][:, [self.segment], :], domain=d)
+        if self.level == "single":
+            assert self.consensus is not None
+            return rules.fuse(self.consensus, xs[0], ms[0], domain=d, probs=ps[0])
+        assert self.consensus is not None and self.fusion is not None
+        params = {} if self.weights is None else {"weights": self.weights}
+        return rules.two_level(
+            xs,
+            ms,
+            consensus=self.consensus,
+            fusion=self.fusion,
+            domain=d,
+            fusion_params=params,
+            probs=ps,
+        )
+
+    def present(self, cache: LogProbCache) -> npt.NDArray[np.bool_] | None:
+        """Videos (of the cache's chunk) that have this row's segment; None = all.
+
+        A video without the segment counts as wrong for a ``segment`` row, as
+        in :mod:`fusionlab.diversity`.
+        """
+        if self.level != "segment" or self.segment is None:
+            return None
+        m = cache.mask(self.streams[0])
+        return None if m is None else m[:, self.segment]
+
+    @property
+    def output_domain(self) -> Domain:
+        """Domain of the raw fused scores (vote always gives probability-like scores)."""
+        rule = rules.get_rule(self.fusion or self.consensus or "mean")
+        return rule.output_domain(self.compute_domain)
+
+    def log_probs(self, ev: Evaluation, cache: LogProbCache | None = None) -> Array:
+        """Fused scores normalised to log-probabilities, (n_videos, n_classes)."""
+        return rules.to_log_probs(self.fused(ev, cache), self.output_domain)
+
+    @property
+    def streams_label(self) -> str:
+        return "+".join(s if e is None else f"{s}@{e}" for s, e in self.streams)
+
+    @property
+    def consensus_label(self) -> str:
+        if self.level == "segment":
+            return f"segment {(self.segment or 0) + 1}"
+        if self.level == "flat":
+            return "flat"
+        return self.consensus or ""
+
+    @property
+    def weights_label(self) -> str:
+        """``rgb 1 : flow 1.5`` (each weight after its stream's name)."""
+        if self.weights is None:
+            return ""
+        return format_weights([s for s, _ in self.streams], self.weights, digits=6)
+
+
+class LogProbCache:
+    """Log-probabilities (float64) of each (stream, epoch) of an evaluation, computed once.
+
+    Parameters
+    ----------
+    ev : Evaluation
+    rows : slice, optional
+        Restrict to a chunk of videos (the large-evaluation path).
+    """
+
+    def __init__(self, ev: Evaluation, rows: slice | None = None) -> None:
+        self.ev = ev
+        self.rows = slice(None) if rows is None else rows
+        self._cache: dict[tuple[str, int | None], Array] = {}
+        self._extra: dict[tuple[str, tuple[str, int | None]], Array] = {}
+        self._flat: dict[
+            tuple[str, tuple[tuple[str, int | None], ...]],
+            tuple[Array, npt.NDArray[np.bool_] | None, Array],
+        ] = {}
+
+    def get(self, key: tuple[str, int | None]) -> Array:
+        """Log-probabilities of shape (n_rows, n_segments, n_classes)."""
+        if key not in self._cache:
+            lp = self.ev.sets[key].log_probs(rows=self.rows)
+            self._cache[key] = np.asarray(lp, dtype=np.float64)
+        return self._cache[key]
+
+    def mask(self, key: tuple[str, int | None]) -> npt.NDArray[np.bool_] | None:
+        """Segment mask of shape (n_rows, n_segments), or None."""
+        return self.ev.sets[key].mask_rows(self.rows)
+
+    def probs(self, key: tuple[str, int | None]) -> Array:
+        """``exp`` of :meth:`get`, computed once."""
+        pkey = ("exp", key)
+        if pkey not in self._extra:
+            self._extra[pkey] = np.exp(self.get(key))
+        return self._extra[pkey]
+
+    def flat(
+        self, keys: tuple[tuple[str, int | None], ...]
+    ) -> tuple[Array, npt.NDArray[np.bool_] | None, Array]:
+        """All stream x segment components of ``keys``: log-probs, mask and probs."""
+        fkey = ("flat", keys)
+        if fkey not in self._flat:
+            x, m = rules.flat_components([self.get(k) for k in keys], [self.mask(k) for k in keys])
+            p = np.concatenate([self.probs(k) for k in keys], axis=1)
+            self._flat[fkey] = (x, m, p)
+        return self._flat[fkey]
+
+
+def known_labels(ev: Evaluation) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+    """Mask of the videos with a known label, and those labels."""
+    known = ev.labels >= 0
+    if not known.any():
+        raise UsageError(
+            f"evaluation {ev.name}: no video has a known label (all -1); accuracy is not defined"
+        )
+    return known, ev.labels[known]
+
+
+def row_labels(r: Mapping[str, Any]) -> tuple[str, str, str]:
+    """Display labels (streams, consensus, weights) of a result row."""
+    spec: FusionSpec | None = r.get("spec")
+    if spec is not None:
+        return spec.streams_label, spec.consensus_label, spec.weights_label
+    w = r.get("weights")
+    names = r.get("components") or r["streams"]
+    weights = "" if w is None else format_weights(names, w, digits=3)
+    epoch = r.get("epoch")
+    streams = "+".join(s if epoch is None else f"{s}@{epoch}" for s in r["streams"])
+    return streams, str(r.get("consensus") or ""), weights

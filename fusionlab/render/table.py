@@ -1,0 +1,339 @@
+"""The accuracy table as plain text, Markdown and CSV (JSON: :mod:`.document`)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from ..evaluate import COLUMNS, SPLIT_MEAN_FIELDS, Results, split_title
+from ..fused import row_labels
+from ..jsonio import dumps
+from ..scores import Evaluation
+from ..weights import format_weights
+from .document import to_document
+
+__all__ = ["Format", "describe", "format_results"]
+
+Format = Literal["table", "markdown", "csv", "json"]
+
+
+def _pct(v: float) -> str:
+    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.2f}"
+
+
+def _honest(r: dict[str, Any]) -> str:
+    h = r.get("honest_top1")
+    if h is None:
+        return ""
+    sd = r.get("honest_top1_std")
+    return _pct(h) if sd is None or sd == 0 else f"{_pct(h)}±{100 * sd:.2f}"
+
+
+def _display_rows(results: Results, evaluation: str) -> list[list[str]]:
+    out = []
+    for i, r in enumerate(results.rows(evaluation), start=1):
+        streams, consensus, weights = row_labels(r)
+        lo, hi = r["top1_ci_low"], r["top1_ci_high"]
+        ci = "" if math.isnan(lo) else f"[{_pct(lo)}, {_pct(hi)}]"
+        out.append(
+            [
+                str(i),
+                streams,
+                consensus,
+                r["fusion"] or "",
+                r["domain"],
+                weights,
+                _pct(r["top1"]),
+                _honest(r),
+                _pct(r["top5"]),
+                _pct(r["mean_class_acc"]),
+                ci,
+            ]
+        )
+    return out
+
+
+_HEADERS = [
+    "#",
+    "streams",
+    "consensus",
+    "fusion",
+    "domain",
+    "weights",
+    "top-1 %",
+    "honest top-1 %",
+    "top-5 %",
+    "mean-class %",
+    "top-1 CI",
+]
+
+
+def describe(ev: Evaluation) -> str:
+    """One line: videos, classes, streams and segments of an evaluation."""
+    parts = []
+    for s in ev.streams:
+        st = ev.latest(s)
+        eps = [e for e in ev.epochs(s) if e is not None]
+        ep = f", epochs {','.join(map(str, eps))}" if eps else ""
+        parts.append(f"{s} ({st.n_segments} seg, {st.kind}{ep})")
+    known = int((ev.labels >= 0).sum())
+    dropped = ev.report.n_dropped
+    drop = f"; {dropped} rows dropped by --allow-partial" if dropped else ""
+    return f"{ev.name}: {known} videos, {ev.n_classes} classes; streams {', '.join(parts)}{drop}"
+
+
+def format_results(results: Results, fmt: Format = "table") -> str:
+    """Render the results as text, Markdown, CSV or JSON.
+
+    ``table`` and ``markdown`` show percentages; ``csv`` and ``json`` hold
+    fractions in [0, 1]. The JSON is one object (:func:`to_document`, schema
+    ``fusionlab/schemas/evaluate.schema.json``). Every format ends with the
+    means over splits (:func:`split_means`) when several splits of one
+    dataset were given.
+    """
+    if fmt == "json":
+        return dumps(to_document(results))
+    if fmt == "csv":
+        return _csv(results)
+    chunks = []
+    conf = round(results.options.confidence * 100)
+    headers = [h if h != "top-1 CI" else f"top-1 {conf}% CI" for h in _HEADERS]
+    sections = [
+        (
+            ev.name,
+            describe(ev),
+            headers,
+            _display_rows(results, ev.name),
+            _extra_sections(results, ev.name),
+        )
+        for ev in results.evaluations
+    ]
+    for title, desc, hdr, body in _split_sections(results):
+        sections.append((title, desc, hdr, body, []))
+    for name, desc, hdr, rows, extra in sections:
+        if fmt == "markdown":
+            lines = [f"### {name}", "", desc, ""]
+            lines.append("| " + " | ".join(hdr) + " |")
+            lines.append("|" + "|".join("---:" if h[0] in "#tmhn" else "---" for h in hdr) + "|")
+            lines.extend(_md_row(r) for r in rows)
+            for title, h2, body in extra:
+                lines += ["", f"**{title}**", "", "| " + " | ".join(h2) + " |"]
+                lines.append(
+                    "|" + "|".join("---" if j == 0 else "---:" for j in range(len(h2))) + "|"
+                )
+                lines.extend(_md_row(r) for r in body)
+            chunks.append("\n".join(lines) + "\n")
+        else:
+            widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(hdr)]
+            lines = [desc, _fmt_row(hdr, widths), _fmt_row(["-" * w for w in widths], widths)]
+            lines.extend(_fmt_row(r, widths) for r in rows)
+            for title, h2, body in extra:
+                w2 = [max(len(h), *(len(r[j]) for r in body)) for j, h in enumerate(h2)]
+                lines += ["", title]
+                lines += [_plain_row(h2, w2), _plain_row(["-" * w for w in w2], w2)]
+                lines.extend(_plain_row(r, w2) for r in body)
+            chunks.append("\n".join(lines) + "\n")
+    return "\n".join(chunks)
+
+
+def _mean_std(m: Mapping[str, Any], field: str) -> str:
+    if f"{field}_mean" not in m:
+        return ""
+    return f"{_pct(m[f'{field}_mean'])}±{100 * m[f'{field}_std']:.2f}"
+
+
+_SPLIT_HEADERS = [
+    "#",
+    "streams",
+    "consensus",
+    "fusion",
+    "domain",
+    "weights",
+    "top-1 %",
+    "honest top-1 %",
+    "top-5 %",
+    "mean-class %",
+    "n splits",
+]
+
+
+def _split_sections(results: Results) -> list[tuple[str, str, list[str], list[list[str]]]]:
+    """One display table per split group: mean ± std (sample std over splits)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for m in results.extra.get("split_means", []):
+        groups.setdefault(split_title(m), []).append(m)
+    out = []
+    for title, rows in groups.items():
+        body = []
+        for i, m in enumerate(rows, start=1):
+            _, consensus, _ = row_labels(m)
+            body.append(
+                [
+                    str(i),
+                    "+".join(m["streams"]),
+                    consensus,
+                    m["fusion"] or "",
+                    m["domain"],
+                    _weights_cell(m),
+                    _mean_std(m, "top1"),
+                    _mean_std(m, "honest_top1"),
+                    _mean_std(m, "top5"),
+                    _mean_std(m, "mean_class_acc"),
+                    str(m["n_splits"]),
+                ]
+            )
+        desc = (
+            f"{title} ({', '.join(rows[0]['evaluations'])}): rows present in every split, "
+            "matched by rule, streams and weights; mean ± sample standard deviation over splits; "
+            "tuned rows are tuned on each split separately"
+        )
+        out.append((title, desc, _SPLIT_HEADERS, body))
+    return out
+
+
+def _weights_cell(m: Mapping[str, Any]) -> str:
+    w = m.get("weights")
+    if w is None:
+        return "tuned per split" if m["level"] in ("grid", "learned") else ""
+    return format_weights(m["streams"], w, digits=6)
+
+
+#: CSV columns: the table's, the tuned rows', and the split-mean ones.
+_CSV_COLUMNS = [
+    *(c for c in COLUMNS if c != "spec"),
+    "oracle_top1",
+    "in_sample_top1",
+    "honest_top1",
+    "honest_top1_std",
+    "n_points",
+    "n_splits",
+    "top1_std_over_splits",
+    "top5_std_over_splits",
+    "mean_class_acc_std_over_splits",
+    "oracle_top1_std_over_splits",
+    "in_sample_top1_std_over_splits",
+    "honest_top1_std_over_splits",
+]
+
+
+def _csv_list(items: Sequence[str]) -> str:
+    """A list in one CSV cell, joined by ``;`` (which no stream name may hold)."""
+    return ";".join(items)
+
+
+def _csv_weights(names: Sequence[str] | None, w: Sequence[float] | None) -> str:
+    """``rgb=1;flow=1.5`` (names and values; ``;`` cannot occur in a name)."""
+    if w is None:
+        return ""
+    if not names or len(names) != len(w):
+        return _csv_list([f"{v:.6g}" for v in w])
+    return _csv_list([f"{n}={v:.6g}" for n, v in zip(names, w, strict=True)])
+
+
+def _csv(results: Results) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=_CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for r in results.records:
+        row = {k: _csv_cell(r.get(k)) for k in _CSV_COLUMNS}
+        row["streams"] = _csv_list(r["streams"])
+        row["weights"] = _csv_weights(r.get("components") or r["streams"], r["weights"])
+        writer.writerow(row)
+    for m in results.extra.get("split_means", []):
+        row = {k: "" for k in _CSV_COLUMNS}
+        row.update(
+            evaluation=split_title(m),
+            level=m["level"],
+            streams=_csv_list(m["streams"]),
+            epoch=_csv_cell(m["epoch"]),
+            consensus=_csv_cell(m["consensus"]),
+            fusion=_csv_cell(m["fusion"]),
+            domain=m["domain"],
+            weights=_csv_weights(m["streams"], m["weights"]),
+            n_splits=m["n_splits"],
+        )
+        for f in SPLIT_MEAN_FIELDS:
+            if f"{f}_mean" in m:
+                row[f] = _csv_cell(m[f"{f}_mean"])
+                row[f"{f}_std_over_splits"] = _csv_cell(m[f"{f}_std"])
+        writer.writerow(row)
+    return buf.getvalue()
+
+
+def _md_row(cells: Sequence[str]) -> str:
+    """A Markdown table row; a ``|`` inside a cell is escaped."""
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+
+def _plain_row(cells: Sequence[str], widths: Sequence[int]) -> str:
+    """First column left-aligned, the others right-aligned."""
+    return "  ".join(
+        c.ljust(w) if j == 0 else c.rjust(w)
+        for j, (c, w) in enumerate(zip(cells, widths, strict=True))
+    ).rstrip()
+
+
+def _extra_sections(
+    results: Results, evaluation: str
+) -> list[tuple[str, list[str], list[list[str]]]]:
+    """Complementarity and importance tables of one evaluation, as display cells."""
+    out: list[tuple[str, list[str], list[list[str]]]] = []
+    comp = results.extra.get("complementarity", {}).get(evaluation, [])
+    if comp:
+        hdr = ["pair", "domain", "disagree %", "double fault %", "Q", "corr", "oracle %"]
+        body = [
+            [
+                f"{r['a']} vs {r['b']}",
+                r["domain"],
+                _pct(r["disagreement"]),
+                _pct(r["double_fault"]),
+                _num(r["q"]),
+                _num(r["correlation"]),
+                _pct(r["oracle"]),
+            ]
+            for r in comp
+        ]
+        out.append(
+            ("Complementarity (mean consensus; oracle = right when any stream is)", hdr, body)
+        )
+    imp = results.extra.get("importance", {}).get(evaluation, [])
+    if imp:
+        hdr = ["component", "domain", "alone %", "drop %", "Shapley %", "learned w", "most conf %"]
+        body = [
+            [
+                r["component"],
+                r["domain"],
+                _pct(r["alone_top1"]),
+                _pct(r["drop_top1"]),
+                _pct(r["shapley"]),
+                _num(r.get("learned_weight")),
+                _pct(r["most_confident_rate"]),
+            ]
+            for r in imp
+        ]
+        out.append(("Importance (accuracy of mean fusion; Shapley from chance 1/C)", hdr, body))
+    return out
+
+
+def _num(v: Any) -> str:
+    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3f}"
+
+
+def _fmt_row(cells: Sequence[str], widths: Sequence[int]) -> str:
+    right = {0, 6, 7, 8, 9}
+    return "  ".join(
+        c.rjust(w) if j in right else c.ljust(w)
+        for j, (c, w) in enumerate(zip(cells, widths, strict=True))
+    ).rstrip()
+
+
+def _csv_cell(v: Any) -> Any:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return "" if math.isnan(v) else f"{v:.6f}"
+    return v
