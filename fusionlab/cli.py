@@ -29,7 +29,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "import": ("fusionlab.importers", "convert other tools' score files to format version 1"),
     "diversity": ("fusionlab.diversity", "complementarity, subsets and error analysis"),
     "explorer": (
-        "fusionlab.explorer",
+        "fusionlab.commands.explorer",
         "the fusion explorer's numbers for given weights; --html writes the page",
     ),
 }

@@ -36,10 +36,16 @@ import pytest
 from fusionlab import cli, explorer, scores, synth
 from fusionlab.evaluate import EvaluateOptions, Results, evaluate
 from fusionlab.explorer import _data as fxd
+from fusionlab.explorer import encoding as fxe
 from fusionlab.report._format import format_cell
 from fusionlab.scores import ScoreSet
 
 # --------------------------------------------------------------------------- inputs
+
+
+def _explorer_main(argv: list[str]) -> int:
+    """``python -m fusionlab.explorer ARGV`` in-process."""
+    return cli.run_subcommand("explorer", argv, prog="python -m fusionlab.explorer")
 
 
 def _options(**kw: Any) -> EvaluateOptions:
@@ -158,12 +164,12 @@ def test_numpy_pairwise_summation_is_what_the_page_replicates() -> None:
     rng = np.random.default_rng(0)
     for n in [*range(1, 40), 127, 128, 129, 255, 256, 300, 1000]:
         a = rng.random(n) * 10.0 ** rng.integers(-8, 8, n)
-        assert fxd._pairwise_sum(a.tolist()) == np.sum(a), n
-        assert fxd._pairwise_sum(a.tolist()) / n == np.mean(a), n
+        assert fxe.pairwise_sum(a.tolist()) == np.sum(a), n
+        assert fxe.pairwise_sum(a.tolist()) / n == np.mean(a), n
     w = rng.random((200, 7)) * 10.0 ** rng.integers(-8, 8, (200, 7))
     for k in range(1, 8):  # rules._row_normalize sums rows of (videos, components)
         sums = w[:, :k].copy().sum(axis=1)
-        assert all(fxd._pairwise_sum(r.tolist()) == t for r, t in zip(w[:, :k], sums, strict=True))
+        assert all(fxe.pairwise_sum(r.tolist()) == t for r, t in zip(w[:, :k], sums, strict=True))
 
 
 @pytest.mark.parametrize("which", [0, 1, 2], ids=["plain", "ties-masks", "three-streams"])
@@ -178,9 +184,9 @@ def test_page_arithmetic_equals_the_package(
     c, k5 = ev.n_classes, min(5, ev.n_classes)
     n_checked = 0
     for fam in ed.stream_families:
-        enc = fxd.decode_family(fam)
+        enc = fxe.decode_family(fam)
         for w in _weight_vectors(fam.k, rng, 4):
-            got = fxd.emulate(enc, y, w, n_classes=c, k5=k5)
+            got = fxe.emulate(enc, y, w, n_classes=c, k5=k5)
             want = explorer.page_numbers(
                 small_results,
                 evaluation=ev.name,
@@ -193,7 +199,7 @@ def test_page_arithmetic_equals_the_package(
             n_checked += 1
     n_seg = ed.meta["segments"]
     for fam in ed.segment_families:
-        enc = fxd.decode_family(fam)
+        enc = fxe.decode_family(fam)
         assert fam.masked == (which == 1)
         for u in _weight_vectors(fam.k, rng, 6):
             sw = rng.integers(1, 4, size=len(n_seg)).tolist()  # stream weights multiply
@@ -203,7 +209,7 @@ def test_page_arithmetic_equals_the_package(
             ]
             if not any(comp):
                 continue
-            got = fxd.emulate(enc, y, comp, n_classes=c, k5=k5)
+            got = fxe.emulate(enc, y, comp, n_classes=c, k5=k5)
             want = explorer.page_numbers(
                 small_results,
                 evaluation=ev.name,
@@ -242,8 +248,8 @@ def test_data_are_compact_and_fixed_videos_need_no_rows(small_data: explorer.Exp
     for ed in small_data.evaluations:
         assert ed is not None
         for fam in ed.stream_families + ed.segment_families:
-            enc = fxd.decode_family(fam)
-            fixed = enc.status >= fxd.FIXED_WRONG
+            enc = fxe.decode_family(fam)
+            fixed = enc.status >= fxe.FIXED_WRONG
             assert (np.diff(enc.row_start)[fixed] == 0).all()
             assert (np.diff(enc.row_start)[~fixed] >= 2).all()  # the true class and a rival
             first = enc.row_start[:-1][~fixed]
@@ -359,8 +365,8 @@ def test_command_line_prints_the_page_numbers(
         "--html",
         str(page),
     ]
-    assert explorer.main(argv) == 0
-    got = json.loads(capsys.readouterr().out)
+    assert _explorer_main(argv) == 0
+    got = json.loads(capsys.readouterr().out)["results"][0]
     want = explorer.page_numbers(
         small_results,
         evaluation="plain/1/test" if False else small_results.evaluations[0].name,
@@ -371,9 +377,9 @@ def test_command_line_prints_the_page_numbers(
     assert got["n_top1"] == want["n_top1"] and got["top1"] == want["top1"]
     assert got["mean_class_acc"] == want["mean_class_acc"]
     assert page.is_file() and 'class="fx-root"' in page.read_text()
-    assert explorer.main([*paths, "--weights", "0:0"]) == cli.EXIT_USAGE
+    assert _explorer_main([*paths, "--weights", "0:0"]) == cli.EXIT_USAGE
     assert "at least one weight must be > 0" in capsys.readouterr().err
-    assert explorer.main([*paths, "--segment-weights", "1:0:2:1:1:0", "--domain", "prob"]) == 0
+    assert _explorer_main([*paths, "--segment-weights", "1:0:2:1:1:0", "--domain", "prob"]) == 0
     text = capsys.readouterr().out
     assert re.search(r"top-1 \d+\.\d\d % \(\d+ videos\)", text)
 
@@ -408,8 +414,10 @@ def _run_copied(cmd: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     argv = shlex.split(cmd)
     assert argv[:3] == ["python", "-m", "fusionlab.explorer"], argv
     capsys.readouterr()
-    assert explorer.main([*argv[3:], "--format", "json"]) == 0
-    out: dict[str, Any] = json.loads(capsys.readouterr().out)
+    assert _explorer_main([*argv[3:], "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["schema"] == 1 and doc["command"] == "explorer"
+    out: dict[str, Any] = doc["results"][0]
     return out
 
 
@@ -436,7 +444,7 @@ def test_command_lines_use_the_paths_as_given(
     )
     # and fails from elsewhere, as the bare names used to from the report's folder
     monkeypatch.chdir(tmp_path / _ODD_FOLDER)
-    assert explorer.main([*shlex.split(arg), "--format", "json"]) == cli.EXIT_USAGE
+    assert _explorer_main([*shlex.split(arg), "--format", "json"]) == cli.EXIT_USAGE
     # sets not read from files: a placeholder, never a partial list
     mem = evaluate(scores.group(plain_sets()), options=_options(), progress=False)
     (ed2,) = explorer.build_data(mem).evaluations
@@ -802,4 +810,5 @@ def test_json_output_is_strict_json_with_absent_classes(
         files.append(str(tmp_path / f"{stream}.npz"))
     assert cli.main(["explorer", *files, "--weights", "1:2", "--format", "json"]) == 0
     doc = _json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(c))
+    doc = doc["results"][0]
     assert doc["per_class"][4] is None

@@ -87,18 +87,6 @@ classes get no explorer (a note says so).
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-from typing import Any
-
-from ..weights import (
-    WELL_KNOWN_STREAMS,
-    component_name,
-    format_weights,
-    parse_weights,
-    resolve_weights,
-)
 from ._data import (
     CONSENSUS,
     EXPLORER_FILE,
@@ -125,142 +113,10 @@ __all__ = [
     "EvaluationData",
     "ExplorerData",
     "Family",
-    "add_arguments",
     "assets",
     "build_data",
     "data_json",
     "page_numbers",
     "render_page",
-    "run",
     "write_page",
 ]
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``fusionlab explorer``."""
-    parser.add_argument("files", nargs="+", metavar="FILE", help="score files (.npz); globs ok")
-    parser.add_argument(
-        "--weights",
-        help="stream weights by name, like rgb=7,flow=13 (default equal); positional 7:13 "
-        "follows the stream order rgb, flow, then the rest alphabetically",
-    )
-    parser.add_argument("--domain", choices=["prob", "logit"], default="prob")
-    parser.add_argument("--consensus", default="mean", help="segment-consensus rule (mean)")
-    parser.add_argument(
-        "--segment-weights",
-        help="one weight per stream x segment component, by name like rgb/seg1=1,rgb/seg2=2,... "
-        "(flat fusion; weight = stream weight x this)",
-    )
-    parser.add_argument("--evaluation", help="only this evaluation (default: all)")
-    parser.add_argument("--format", choices=["table", "json"], default="table", dest="fmt")
-    parser.add_argument("--html", metavar="PATH", help="also write the explorer page to PATH")
-    parser.add_argument("--allow-partial", action="store_true", help="keep only common videos")
-    parser.add_argument("--output", "-o", default="-", help="output file ('-' = stdout)")
-
-
-def _pct(v: float) -> str:
-    return f"{100 * v:.2f}"
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run ``fusionlab explorer``: the page's numbers for the given setting."""
-    from ..evaluate import EvaluateOptions, evaluate, load_evaluations
-    from ..output import write_output
-    from ..report._format import format_cell
-
-    # parsed here, not by argparse, so a bad value is a one-line error (exit 2)
-    wspec = None if args.weights is None else parse_weights(args.weights)
-    uspec = None if args.segment_weights is None else parse_weights(args.segment_weights)
-    _, evs = load_evaluations(args.files, allow_partial=args.allow_partial)
-    # The best single stream needs the rule rows only: no bootstrap, no tuned rows.
-    kw: dict[str, Any] = {"bootstrap": 0, "allow_partial": args.allow_partial}
-    if "tuned" in EvaluateOptions.__dataclass_fields__:
-        kw["tuned"] = "never"
-    results = evaluate(evs, options=EvaluateOptions(**kw), progress=False)
-    names = [ev.name for ev in evs if args.evaluation in (None, ev.name)]
-    if not names:
-        from ..errors import UsageError
-
-        raise UsageError(f"no evaluation {args.evaluation!r} among {[ev.name for ev in evs]}")
-    docs: list[dict[str, Any]] = []
-    lines: list[str] = []
-    for ev in evs:
-        if ev.name not in names:
-            continue
-        where = f"evaluation {ev.name}"
-        w: tuple[float, ...] = (
-            resolve_weights(wspec, ev.streams, where=where)
-            if wspec is not None
-            else (1.0,) * len(ev.streams)
-        )
-        conventional = tuple(ev.streams) == WELL_KNOWN_STREAMS or len(ev.streams) == 1
-        comp_names = [
-            component_name(s, j) for s in ev.streams for j in range(ev.latest(s).n_segments)
-        ]
-        seg_w = (
-            None
-            if uspec is None
-            else resolve_weights(
-                uspec,
-                comp_names,
-                where=where,
-                what="component",
-                conventional=conventional,
-            )
-        )
-        nums = page_numbers(
-            results,
-            evaluation=ev.name,
-            weights=w,
-            domain=args.domain,
-            consensus=args.consensus,
-            segment_weights=seg_w,
-        )
-        wtxt = format_weights(ev.streams, w, digits=6)
-        how = (
-            f"{args.consensus} consensus"
-            if seg_w is None
-            else "components " + format_weights(comp_names, seg_w, digits=6)
-        )
-        docs.append({"evaluation": ev.name, **nums})
-        delta = (
-            ""
-            if nums["delta_top1"] is None
-            else f"; vs best single stream ({nums['best_single']}) "
-            f"{format_cell(nums['delta_top1'], 'signed_pct')}"
-        )
-        lines.append(
-            f"{ev.name}: {wtxt}, {args.domain} domain, {how}, "
-            f"{nums['n_videos']} videos\n"
-            f"  top-1 {_pct(nums['top1'])} % ({nums['n_top1']} videos){delta}\n"
-            f"  top-{min(5, ev.n_classes)} {_pct(nums['top5'])} % ({nums['n_top5']} videos)\n"
-            f"  mean class {_pct(nums['mean_class_acc'])} %"
-        )
-    if args.html:
-        data = build_data(results)
-        write_page(data, args.html, names=[ev.name for ev in evs])
-    if args.fmt == "json":
-        from ..jsonio import json_value as _json_value
-
-        plain = _json_value(docs[0] if len(docs) == 1 else docs)
-        text = json.dumps(plain, indent=2, allow_nan=False) + "\n"
-    else:
-        text = "\n".join(lines) + "\n"
-    write_output(args.output, text)
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m fusionlab.explorer`` (works before the subcommand is registered in the CLI)."""
-    from .. import cli
-
-    if "explorer" in cli.SUBCOMMANDS:
-        return cli.run_subcommand("explorer", argv, prog="python -m fusionlab.explorer")
-    parser = cli._Parser(prog="python -m fusionlab.explorer", description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    return cli._guarded(args, __name__)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

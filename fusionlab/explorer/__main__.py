@@ -1,10 +1,7 @@
-"""``python -m fusionlab.explorer FILES... --weights 7:13 --domain prob --consensus max``."""
-
-from __future__ import annotations
+"""``python -m fusionlab.explorer FILES... --weights rgb=7,flow=13``: as ``fusionlab explorer``."""
 
 import sys
 
-from . import main
+from ..cli import run_subcommand
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+sys.exit(run_subcommand("explorer", prog="python -m fusionlab.explorer"))

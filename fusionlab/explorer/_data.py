@@ -6,15 +6,13 @@ exactness argument; this module implements it.
 
 from __future__ import annotations
 
-import base64
 import glob
 import math
 import shlex
-import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +22,16 @@ from ..errors import UsageError
 from ..evaluate import FusionSpec, LogProbCache, Results, known_labels
 from ..rules import Domain
 from ..scores import Evaluation
+from .encoding import (
+    Family,
+    decode_family,
+    emulate,
+    encode,
+    flat_values,
+    latest_keys,
+    pack,
+    stream_values,
+)
 
 __all__ = [
     "CONSENSUS",
@@ -45,7 +53,6 @@ __all__ = [
 Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
-Mode = Literal["streams", "segments"]
 
 #: Segment-consensus rules offered by the page (registry names).
 CONSENSUS: tuple[str, ...] = ("mean", "max", "variance_weighted")
@@ -60,16 +67,6 @@ EXPLORER_FILE = "explorer.html"
 #: Evaluations with more known videos x classes get no explorer (building it would be slow
 #: and its data would not fit the budget anyway).
 MAX_CELLS = 2_000_000
-
-#: Per-video status codes below this are "variable": the value is the number of
-#: classes that rank above the true class for every weight vector.
-FIXED_WRONG = 250  # top-1 and top-k wrong for every weight vector
-FIXED_TOPK = 251  # top-1 wrong, top-k right for every weight vector
-FIXED_RIGHT = 252  # top-1 (and top-k) right for every weight vector
-
-_U = 2.0**-53  # unit roundoff of float64
-_TINY = 2.0**-1074  # smallest subnormal
-_PAIR_BLOCK = 4096  # (video, class) pairs per block of the dominance count
 
 
 # --------------------------------------------------------------------------- the reference
@@ -94,10 +91,6 @@ def _pick(
     raise UsageError(f"no evaluation {evaluation!r} in the results (evaluations: {names})")
 
 
-def _keys(ev: Evaluation) -> tuple[tuple[str, int | None], ...]:
-    return tuple((s, ev.epochs(s)[-1]) for s in ev.streams)
-
-
 def _check_weights(name: str, w: Sequence[float], k: int) -> list[float]:
     vals = [float(v) for v in w]
     if len(vals) != k:
@@ -111,7 +104,7 @@ def component_weights(
     ev: Evaluation, weights: Sequence[float], segment_weights: Sequence[float]
 ) -> list[float]:
     """Weights of the flat stream x segment components: stream weight x segment weight."""
-    keys = _keys(ev)
+    keys = latest_keys(ev)
     w = _check_weights("weights", weights, len(keys))
     n_seg = [ev.sets[k].n_segments for k in keys]
     u = _check_weights("segment_weights", segment_weights, sum(n_seg))
@@ -129,7 +122,7 @@ def component_weights(
 def _best_single(results: Results | None, ev: Evaluation) -> dict[str, Any] | None:
     if results is None:
         return None
-    latest = set(_keys(ev))
+    latest = set(latest_keys(ev))
     for r in results.rows(ev.name):
         if r["level"] == "single" and r.get("spec") and r["spec"].streams[0] in latest:
             return r
@@ -195,7 +188,7 @@ def page_numbers(
     if domain not in rules.DOMAINS:
         raise UsageError(f"domain must be prob or logit, got {domain!r}")
     rules.get_rule(consensus)
-    keys = _keys(ev)
+    keys = latest_keys(ev)
     known, y = known_labels(ev)
     cache = LogProbCache(ev)
     c = ev.n_classes
@@ -226,348 +219,6 @@ def page_numbers(
         "n_videos": int(y.size),
         "best_single": None if best is None else row_label(best),
         "delta_top1": None if best is None else top1 - best["top1"],
-    }
-
-
-# --------------------------------------------------------------------------- the page's inputs
-
-
-def stream_values(ev: Evaluation, cache: LogProbCache, consensus: str, domain: Domain) -> Array:
-    """The (n_videos, n_streams, n_classes) values the stream-level weighted sum adds up.
-
-    Exactly the operands of ``rules.weighted`` inside ``rules.two_level``: each
-    stream's segment consensus normalised to log-probabilities
-    (``rules.fuse_log_probs``), stacked, and ``numpy.exp`` of them in the
-    probability domain.
-    """
-    keys = _keys(ev)
-    per = [
-        rules.fuse_log_probs(
-            consensus, cache.get(k), cache.mask(k), domain=domain, probs=cache.probs(k)
-        )
-        for k in keys
-    ]
-    stacked = np.stack(per, axis=1)
-    out: Array = np.exp(stacked) if domain == "prob" else stacked
-    return out
-
-
-def flat_values(
-    ev: Evaluation, cache: LogProbCache, domain: Domain
-) -> tuple[Array, BoolArray | None]:
-    """Values and mask of every stream x segment component, as ``rules.weighted`` reads them."""
-    x, m, p = cache.flat(_keys(ev))
-    return (p if domain == "prob" else x), m
-
-
-def _gamma(k: int) -> float:
-    return k * _U / (1.0 - k * _U)
-
-
-def _greater(
-    d: Array, s: Array, valid: npt.NDArray[np.bool_] | None, k: int
-) -> tuple[BoolArray, BoolArray, BoolArray]:
-    """Over the component axis 1 of ``d = v_a - v_b`` and ``s = |v_a| + |v_b|``.
-
-    Returns ``(a_gt_b, b_gt_a, equal)``: a's fused score exceeds b's for every
-    non-negative weight vector; the reverse; bit-identical values everywhere.
-    """
-    if valid is None:
-        dmin, dmax, smax = d.min(axis=1), d.max(axis=1), s.max(axis=1)
-        eq = (d == 0).all(axis=1)
-    else:
-        vm = valid[:, :, None]
-        dmin = np.where(vm, d, np.inf).min(axis=1)
-        dmax = np.where(vm, d, -np.inf).max(axis=1)
-        smax = np.where(vm, s, 0.0).max(axis=1)
-        eq = np.where(vm, d == 0, True).all(axis=1)
-    thr = 2.0 * _gamma(k) * smax + 8.0 * k * _TINY
-    return dmin > thr, -dmax > thr, eq
-
-
-@dataclass(frozen=True)
-class Encoded:
-    """One family's per-video classification and stored rows (see the package docstring)."""
-
-    status: npt.NDArray[np.uint8]  # (N,)
-    row_start: npt.NDArray[np.int32]  # (N + 1,)
-    row_class: npt.NDArray[np.int32]  # (R,), the true class first in each video's rows
-    values: Array  # (R, K)
-    mask: npt.NDArray[np.uint8] | None  # (N, K)
-
-
-def encode(v: Array, y: IntArray, valid: BoolArray | None, *, k5: int) -> Encoded:
-    """Classify every (video, class) and keep the exact values the page needs.
-
-    Parameters
-    ----------
-    v : ndarray of shape (n_videos, K, n_classes)
-        The operands of the weighted sum (probabilities or log-probabilities).
-    y : ndarray of shape (n_videos,)
-    valid : ndarray of shape (n_videos, K), bool, or None
-        Valid components (the weighted rule renormalises over them).
-    k5 : int
-        The k of top-k.
-    """
-    n, k, c = v.shape
-    idx = np.arange(n)
-    vy = v[idx, :, y]  # (N, K)
-    d = v - vy[:, :, None]
-    s = np.abs(v) + np.abs(vy)[:, :, None]
-    c_gt_y, y_gt_c, eq = _greater(d, s, valid, k)
-    lower = np.arange(c)[None, :] < y[:, None]
-    above = c_gt_y | (eq & lower)
-    below = y_gt_c | (eq & ~lower)
-    above[idx, y] = False
-    below[idx, y] = True
-    uncertain = ~(above | below)
-    # A class that is strictly above at least k5 other classes for every weight
-    # vector can be dropped (package docstring, "dominance").
-    pn, pc = np.nonzero(uncertain)
-    dominated = np.zeros(pn.size, dtype=np.int64)
-    for lo in range(0, pn.size, _PAIR_BLOCK):
-        bn, bc = pn[lo : lo + _PAIR_BLOCK], pc[lo : lo + _PAIR_BLOCK]
-        vv = v[bn]  # (P, K, C)
-        vc = vv[np.arange(bn.size), :, bc]  # (P, K)
-        gt, _, _ = _greater(
-            vv - vc[:, :, None],
-            np.abs(vv) + np.abs(vc)[:, :, None],
-            None if valid is None else valid[bn],
-            k,
-        )
-        dominated[lo : lo + _PAIR_BLOCK] = gt.sum(axis=1)
-    keep = np.zeros_like(uncertain)
-    keep[pn[dominated < k5], pc[dominated < k5]] = True
-    n_above = above.sum(axis=1)
-    n_keep = keep.sum(axis=1)
-    wrong = n_above >= k5
-    topk = ~wrong & (n_above >= 1) & (n_above + n_keep < k5)
-    right = ~wrong & (n_above == 0) & (n_keep == 0)
-    variable = ~(wrong | topk | right)
-    status = np.where(variable, n_above, 0)
-    status = np.where(wrong, FIXED_WRONG, np.where(topk, FIXED_TOPK, status))
-    status = np.where(right, FIXED_RIGHT, status).astype(np.uint8)
-    keep &= variable[:, None]
-    counts = np.where(variable, 1 + keep.sum(axis=1), 0)
-    row_start = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=row_start[1:])
-    r = int(row_start[-1])
-    row_class = np.empty(r, dtype=np.int64)
-    row_video = np.empty(r, dtype=np.int64)
-    vn = np.flatnonzero(variable)
-    row_class[row_start[vn]] = y[vn]
-    row_video[row_start[vn]] = vn
-    kn, kc = np.nonzero(keep)
-    before = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(keep.sum(axis=1), out=before[1:])
-    pos = row_start[kn] + 1 + (np.arange(kn.size) - before[kn])
-    row_class[pos] = kc
-    row_video[pos] = kn
-    values = np.ascontiguousarray(v[row_video, :, row_class])  # (R, K)
-    return Encoded(
-        status=status,
-        row_start=row_start.astype(np.int32),
-        row_class=row_class.astype(np.int32),
-        values=values,
-        mask=None if valid is None else valid.astype(np.uint8),
-    )
-
-
-# --------------------------------------------------------------------------- packing
-
-
-@dataclass(frozen=True)
-class Family:
-    """The page's data for one mode x domain (x consensus).
-
-    Attributes
-    ----------
-    mode : {"streams", "segments"}
-        Stream weights after segment consensus, or flat stream x segment weights.
-    domain : {"prob", "logit"}
-    consensus : str or None
-    k : int
-        Components of the weighted sum.
-    masked : bool
-        Per-video weights are renormalised over valid components.
-    n_rows, n_variable : int
-        Stored rows; videos whose decisions depend on the weights.
-    sections : dict
-        Name -> ``[byte offset, count]`` in the decompressed buffer.
-    data : str
-        base64 of the zlib-compressed buffer.
-    raw_bytes : int
-    """
-
-    mode: Mode
-    domain: Domain
-    consensus: str | None
-    k: int
-    masked: bool
-    n_rows: int
-    n_variable: int
-    sections: dict[str, list[int]]
-    data: str
-    raw_bytes: int
-
-    @property
-    def size(self) -> int:
-        """Characters this family adds to a page."""
-        return len(self.data) + 300
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "mode": self.mode,
-            "domain": self.domain,
-            "consensus": self.consensus,
-            "k": self.k,
-            "masked": self.masked,
-            "rows": self.n_rows,
-            "variable": self.n_variable,
-            "sections": self.sections,
-            "rawBytes": self.raw_bytes,
-            "data": self.data,
-        }
-
-
-def _shuffle(a: Array) -> bytes:
-    """Bytes of a little-endian float64 array, byte planes first (compresses better)."""
-    b = np.ascontiguousarray(a, dtype="<f8").view(np.uint8).reshape(-1, 8)
-    return bytes(np.ascontiguousarray(b.T).tobytes())
-
-
-def pack(enc: Encoded, *, mode: Mode, domain: Domain, consensus: str | None) -> Family:
-    """Lay out an :class:`Encoded` family in one buffer, compress and base64 it."""
-    parts: list[tuple[str, bytes, int]] = [
-        ("values", _shuffle(enc.values), enc.values.size),
-        ("rowStart", enc.row_start.astype("<i4").tobytes(), enc.row_start.size),
-        ("rowClass", enc.row_class.astype("<i4").tobytes(), enc.row_class.size),
-        ("status", enc.status.tobytes(), enc.status.size),
-    ]
-    if enc.mask is not None:
-        parts.append(("mask", enc.mask.tobytes(), enc.mask.size))
-    buf = bytearray()
-    sections: dict[str, list[int]] = {}
-    for name, raw, count in parts:
-        buf.extend(b"\0" * (-len(buf) % 8))
-        sections[name] = [len(buf), int(count)]
-        buf.extend(raw)
-    data = base64.b64encode(zlib.compress(bytes(buf), 6)).decode("ascii")
-    k = int(enc.values.shape[1]) if enc.values.ndim == 2 else 0
-    return Family(
-        mode=mode,
-        domain=domain,
-        consensus=consensus,
-        k=k,
-        masked=enc.mask is not None,
-        n_rows=int(enc.row_class.size),
-        n_variable=int((enc.status < FIXED_WRONG).sum()),
-        sections=sections,
-        data=data,
-        raw_bytes=len(buf),
-    )
-
-
-def decode_family(fam: Family) -> Encoded:
-    """Unpack a :class:`Family` (what the page does; used by tests and :func:`emulate`)."""
-    buf = zlib.decompress(base64.b64decode(fam.data))
-    sec = fam.sections
-
-    def part(name: str, dtype: str) -> npt.NDArray[Any]:
-        off, count = sec[name]
-        return np.frombuffer(buf, dtype=dtype, count=count, offset=off)
-
-    off, count = sec["values"]
-    planes = np.frombuffer(buf, dtype=np.uint8, count=8 * count, offset=off).reshape(8, count)
-    values = np.ascontiguousarray(planes.T).view("<f8").reshape(-1, fam.k).astype(np.float64)
-    return Encoded(
-        status=part("status", "u1").copy(),
-        row_start=part("rowStart", "<i4").astype(np.int32),
-        row_class=part("rowClass", "<i4").astype(np.int32),
-        values=values,
-        mask=part("mask", "u1").reshape(-1, fam.k).copy() if "mask" in sec else None,
-    )
-
-
-def _pairwise_sum(a: Sequence[float]) -> float:
-    """numpy's pairwise summation of a float64 vector (what ``np.sum`` does), in Python."""
-    n = len(a)
-    if n < 8:
-        res = 0.0
-        for v in a:
-            res = res + v
-        return res
-    if n <= 128:
-        r = [float(v) for v in a[:8]]
-        i = 8
-        while i < n - (n % 8):
-            for j in range(8):
-                r[j] = r[j] + a[i + j]
-            i += 8
-        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
-        while i < n:
-            res = res + a[i]
-            i += 1
-        return res
-    n2 = n // 2
-    n2 -= n2 % 8
-    return _pairwise_sum(a[:n2]) + _pairwise_sum(a[n2:])
-
-
-def emulate(
-    enc: Encoded, y: IntArray, int_weights: Sequence[int], *, n_classes: int, k5: int
-) -> dict[str, Any]:
-    """What the page computes from a decoded family, in Python, operation for operation.
-
-    Used by the tests (fast, many weight vectors); the browser test checks the
-    JavaScript itself.
-    """
-    k = len(int_weights)
-    total = sum(int(w) for w in int_weights)
-    w = np.array([int(v) / total for v in int_weights])  # one correctly rounded division each
-    n1 = n5 = 0
-    hits = np.zeros(n_classes, dtype=np.int64)
-    for n in range(y.size):
-        code = int(enc.status[n])
-        yc = int(y[n])
-        if code >= FIXED_WRONG:
-            if code == FIXED_RIGHT:
-                n1, n5 = n1 + 1, n5 + 1
-                hits[yc] += 1
-            elif code == FIXED_TOPK:
-                n5 += 1
-            continue
-        wr = w
-        if enc.mask is not None:
-            m = enc.mask[n]
-            wv = [float(w[j]) if m[j] else 0.0 for j in range(k)]
-            tot = _pairwise_sum(wv)
-            if tot <= 0:
-                wv = [1.0 if m[j] else 0.0 for j in range(k)]
-                tot = _pairwise_sum(wv)
-            wr = np.array([x / tot for x in wv])
-        r0, r1 = int(enc.row_start[n]), int(enc.row_start[n + 1])
-        vals = enc.values[r0:r1]
-        f = wr[0] * vals[:, 0]
-        for j in range(1, k):
-            f = f + wr[j] * vals[:, j]
-        cls = enc.row_class[r0:r1]
-        above = code + int(np.count_nonzero((f[1:] > f[0]) | ((f[1:] == f[0]) & (cls[1:] < yc))))
-        if above == 0:
-            n1 += 1
-            hits[yc] += 1
-        if above < k5:
-            n5 += 1
-    totals = np.bincount(y, minlength=n_classes)
-    present = totals > 0
-    per = [float(h / t) for h, t in zip(hits[present], totals[present], strict=True)]
-    return {
-        "n_top1": n1,
-        "n_top5": n5,
-        "hits": hits.tolist(),
-        "top1": n1 / y.size,
-        "top5": n5 / y.size,
-        "mean_class_acc": _pairwise_sum(per) / len(per),
     }
 
 
@@ -663,7 +314,7 @@ def grid_markers(
     """
     if results is None:
         return []
-    keys = _keys(ev)
+    keys = latest_keys(ev)
     streams = [s for s, _ in keys]
     comps = [
         f"{s}/seg{j + 1}"
@@ -741,7 +392,7 @@ def _files(ev: Evaluation) -> list[str]:
     lines run from the folder the report was made in. Empty when a set was not
     read from a file (then the page shows ``FILES``).
     """
-    paths = [ev.sets[k].path for k in _keys(ev)]
+    paths = [ev.sets[k].path for k in latest_keys(ev)]
     return [str(p) for p in paths if p] if all(paths) else []
 
 
@@ -764,6 +415,41 @@ def files_argument(files: Sequence[str]) -> str:
     return " ".join(shlex.quote(glob.escape(f)) for f in files) if files else "FILES"
 
 
+def _add_checks(
+    meta: dict[str, Any],
+    results: Results,
+    ev: Evaluation,
+    *,
+    consensus: Sequence[str],
+    domains: Sequence[Domain],
+) -> None:
+    """The report's fixed-weight rows the page checks itself against, and its presets."""
+    keys = latest_keys(ev)
+    for r in results.rows(ev.name):
+        spec: FusionSpec | None = r.get("spec")
+        if spec is None or spec.level != "two-level" or spec.fusion != "weighted":
+            continue
+        if spec.weights is None:
+            continue
+        if spec.streams != keys or spec.consensus not in consensus or spec.domain not in domains:
+            continue
+        ints = _int_ratio(spec.weights, meta["sliderMax"])
+        if ints is None:
+            continue
+        check = {
+            "weights": ints,
+            "domain": spec.domain,
+            "consensus": spec.consensus,
+            "top1": float(r["top1"]),
+            "top5": float(r["top5"]),
+            "mean_class_acc": float(r["mean_class_acc"]),
+            "label": spec.weights_label,
+        }
+        meta["checks"].append(check)
+        if ints not in [p["weights"] for p in meta["presets"]]:
+            meta["presets"].append({"label": spec.weights_label, "weights": ints})
+
+
 def build_evaluation(
     results: Results | None,
     ev: Evaluation,
@@ -776,7 +462,7 @@ def build_evaluation(
     from ..report.model import row_label
 
     known, y = known_labels(ev)
-    keys = _keys(ev)
+    keys = latest_keys(ev)
     c = ev.n_classes
     k5 = min(5, c)
     cache = LogProbCache(ev)
@@ -818,33 +504,7 @@ def build_evaluation(
             "hits": np.bincount(y[pred == y], minlength=c).tolist(),
         }
     if results is not None:
-        for r in results.rows(ev.name):
-            spec: FusionSpec | None = r.get("spec")
-            if spec is None or spec.level != "two-level" or spec.fusion != "weighted":
-                continue
-            if spec.weights is None:
-                continue
-            if (
-                spec.streams != keys
-                or spec.consensus not in consensus
-                or spec.domain not in domains
-            ):
-                continue
-            ints = _int_ratio(spec.weights, meta["sliderMax"])
-            if ints is None:
-                continue
-            check = {
-                "weights": ints,
-                "domain": spec.domain,
-                "consensus": spec.consensus,
-                "top1": float(r["top1"]),
-                "top5": float(r["top5"]),
-                "mean_class_acc": float(r["mean_class_acc"]),
-                "label": spec.weights_label,
-            }
-            meta["checks"].append(check)
-            if ints not in [p["weights"] for p in meta["presets"]]:
-                meta["presets"].append({"label": spec.weights_label, "weights": ints})
+        _add_checks(meta, results, ev, consensus=consensus, domains=domains)
     data = EvaluationData(ev.name, meta)
     for d in domains:
         for cons in consensus:
@@ -1009,7 +669,7 @@ def build_data(
     for ev, maybe in zip(results.evaluations, evs, strict=True):
         if maybe is None:
             continue
-        n_comp = sum(ev.sets[k].n_segments for k in _keys(ev))
+        n_comp = sum(ev.sets[k].n_segments for k in latest_keys(ev))
         if n_comp < 2:
             continue
         # Skip building what cannot fit (estimated from the sizes built so far).
