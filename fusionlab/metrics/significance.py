@@ -1,0 +1,311 @@
+"""Paired bootstrap intervals and McNemar's test on the same videos."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import UsageError
+from .checks import (
+    check_confidence,
+    check_correct,
+    check_int_option,
+    check_nonempty,
+    check_same_rows,
+)
+from .results import BootstrapDiff, McNemarResult
+
+__all__ = ["bootstrap_ci", "bootstrap_counts", "mcnemar", "paired_bootstrap_diff"]
+
+#: Below this many discordant pairs ``mcnemar(exact="auto")`` uses the exact test.
+_MCNEMAR_EXACT_BELOW = 25
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+# --------------------------------------------------------------------------- bootstrap
+
+
+def bootstrap_counts(
+    n: int, *, n_resamples: int = 1000, seed: int | None = 0
+) -> npt.NDArray[np.int32]:
+    """Multiplicity of each sample in each bootstrap resample.
+
+    Resample ``b`` draws ``n`` sample indices uniformly with replacement from
+    ``np.random.default_rng(seed)``; ``counts[b, i]`` is how often sample ``i``
+    was drawn. A statistic that is a mean over samples is then one matrix
+    product away (see :func:`bootstrap_ci`), and several statistics computed
+    from the same ``counts`` are paired.
+
+    Parameters
+    ----------
+    n : int
+        Number of samples (videos), >= 1.
+    n_resamples : int, default=1000
+        Number of resamples B.
+    seed : int or None, default=0
+        Seed of ``np.random.default_rng``; None draws fresh entropy.
+
+    Returns
+    -------
+    counts : ndarray of shape (n_resamples, n), int32
+        Non-negative; every row sums to ``n``.
+
+    Raises
+    ------
+    UsageError
+        If ``n`` or ``n_resamples`` is not a positive integer.
+
+    Examples
+    --------
+    >>> counts = bootstrap_counts(4, n_resamples=3, seed=0)
+    >>> counts.shape, counts.sum(axis=1).tolist()
+    ((3, 4), [4, 4, 4])
+    """
+    n = check_int_option("n", n)
+    n_resamples = check_int_option("n_resamples", n_resamples)
+    rng = np.random.default_rng(seed)
+    draw_dtype = np.int32 if n <= np.iinfo(np.int32).max else np.int64
+    idx = rng.integers(0, n, size=(n_resamples, n), dtype=draw_dtype)
+    flat = (idx + (np.arange(n_resamples, dtype=np.int64) * n)[:, None]).ravel()
+    counts = np.bincount(flat, minlength=n_resamples * n).reshape(n_resamples, n)
+    return counts.astype(np.int32, copy=False)
+
+
+def _resampled_means(counts: npt.NDArray[np.integer[Any]], values: npt.NDArray[Any]) -> FloatArray:
+    """``counts @ values / n`` for values of shape (n, r) in {-1, 0, 1}, as float64 (B, r).
+
+    float32 sums of integers are exact below 2**24, so float32 BLAS is used there.
+    """
+    n = counts.shape[1]
+    dtype = np.float32 if n < 2**24 else np.float64
+    sums = counts.astype(dtype, copy=False) @ values.astype(dtype, copy=False)
+    total: FloatArray = np.asarray(sums, dtype=np.float64)
+    return np.asarray(total / n, dtype=np.float64)
+
+
+def _percentile_interval(stat: FloatArray, confidence: float) -> FloatArray:
+    """(2, r) percentile interval over axis 0 of (B, r) resampled statistics."""
+    alpha = (1.0 - confidence) / 2.0
+    return np.asarray(np.quantile(stat, [alpha, 1.0 - alpha], axis=0), dtype=np.float64)
+
+
+def bootstrap_ci(
+    correct: npt.ArrayLike,
+    *,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int | None = 0,
+    counts: npt.ArrayLike | None = None,
+    validate_args: bool = True,
+) -> FloatArray:
+    """Percentile bootstrap confidence interval of accuracy, paired across results.
+
+    All rows of ``correct`` are evaluated on the same resamples of the videos
+    (``counts``, drawn once), so intervals of different results on the same
+    videos are paired, and identical rows get identical intervals. The
+    resampled accuracies are ``counts @ correct.T / n_samples`` (one matrix
+    product); the interval is given by their ``(1 - confidence) / 2`` and
+    ``(1 + confidence) / 2`` quantiles (``np.quantile``, linear interpolation).
+
+    Parameters
+    ----------
+    correct : array-like of shape (n_samples,) or (n_results, n_samples), bool
+        Whether each video is classified correctly, for one or several results.
+    n_resamples : int, default=1000
+        Number of resamples B; ignored when ``counts`` is given.
+    confidence : float, default=0.95
+        Level of the interval, in (0, 1).
+    seed : int or None, default=0
+        Seed for :func:`bootstrap_counts`; ignored when ``counts`` is given.
+        Calls with the same seed and ``n_resamples`` share their resamples.
+    counts : array-like of shape (n_resamples, n_samples), int, optional
+        Resample multiplicities from :func:`bootstrap_counts`, to share
+        resamples between calls without drawing them again.
+    validate_args : bool, default=True
+        Check the inputs. Pass False only in inner loops over checked inputs.
+
+    Returns
+    -------
+    interval : ndarray of shape (2,) or (n_results, 2), float64
+        ``[low, high]`` accuracy bounds in [0, 1], per row of ``correct``.
+
+    Raises
+    ------
+    UsageError
+        If ``correct`` is not a 1-D or 2-D bool array or is empty, an option is
+        out of range, or ``counts`` does not have one column per video.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> correct = np.arange(100) % 4 != 0          # 75 % accuracy
+    >>> low, high = bootstrap_ci(correct, seed=0)
+    >>> bool(low < 0.75 < high)
+    True
+    >>> bootstrap_ci(np.stack([correct, correct])).shape
+    (2, 2)
+    """
+    if validate_args:
+        confidence = check_confidence(confidence)
+        a = check_correct("correct", correct, ndims=(1, 2))
+        check_nonempty("correct", a.shape[-1])
+    else:
+        a = np.asarray(correct)
+    rows = a.reshape(-1, a.shape[-1])
+    n = rows.shape[1]
+    if counts is None:
+        cnt = bootstrap_counts(n, n_resamples=n_resamples, seed=seed)
+    else:
+        cnt = np.asarray(counts)
+        if validate_args:
+            if cnt.ndim != 2 or cnt.dtype.kind not in "iu" or cnt.shape[0] == 0:
+                raise UsageError(
+                    "'counts' must be an integer array of shape (n_resamples, n_samples), "
+                    f"got dtype {cnt.dtype} and shape {tuple(cnt.shape)}."
+                )
+            if cnt.shape[1] != n:
+                raise UsageError(
+                    f"Number of columns in 'counts' ({cnt.shape[1]}) not equal to the "
+                    f"number of samples in 'correct' ({n})."
+                )
+    interval = _percentile_interval(_resampled_means(cnt, rows.T), confidence).T
+    return np.asarray(interval[0] if a.ndim == 1 else interval, dtype=np.float64)
+
+
+def paired_bootstrap_diff(
+    correct_a: npt.ArrayLike,
+    correct_b: npt.ArrayLike,
+    *,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int | None = 0,
+) -> BootstrapDiff:
+    """Accuracy of ``a`` minus accuracy of ``b`` on the same videos, with a paired interval.
+
+    Both results are evaluated on the same resamples
+    (:func:`bootstrap_counts` with ``seed``; the same resamples as
+    :func:`bootstrap_ci` with that seed), so the interval reflects the
+    correlation between them. The interval is the percentile interval of the
+    resampled differences.
+
+    Parameters
+    ----------
+    correct_a, correct_b : array-like of shape (n_samples,), bool
+        Whether each video is classified correctly by ``a`` and by ``b``.
+    n_resamples : int, default=1000
+        Number of resamples.
+    confidence : float, default=0.95
+        Level of the interval, in (0, 1).
+    seed : int or None, default=0
+        Seed of the resamples.
+
+    Returns
+    -------
+    BootstrapDiff
+        ``diff`` in [-1, 1] and its interval ``[low, high]``.
+
+    Raises
+    ------
+    UsageError
+        If the inputs are not 1-D bool arrays of the same non-zero length, or an
+        option is out of range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.arange(200) % 5 != 0                # 80 % accuracy
+    >>> b = a.copy(); b[:20] = False               # 70 % accuracy
+    >>> res = paired_bootstrap_diff(a, b)
+    >>> round(res.diff, 3), bool(0 < res.low < res.diff < res.high)
+    (0.1, True)
+    """
+    confidence = check_confidence(confidence)
+    n_resamples = check_int_option("n_resamples", n_resamples)
+    a = check_correct("correct_a", correct_a, ndims=(1,))
+    b = check_correct("correct_b", correct_b, ndims=(1,))
+    check_same_rows("correct_a", a.shape[0], "correct_b", b.shape[0])
+    check_nonempty("correct_a", a.shape[0])
+    n = a.shape[0]
+    delta = a.astype(np.int8) - b.astype(np.int8)
+    counts = bootstrap_counts(n, n_resamples=n_resamples, seed=seed)
+    stat = _resampled_means(counts, delta[:, None])
+    low, high = _percentile_interval(stat, confidence)[:, 0]
+    return BootstrapDiff(
+        diff=float(np.mean(delta)),
+        low=float(low),
+        high=float(high),
+        n_resamples=n_resamples,
+        confidence=confidence,
+    )
+
+
+# --------------------------------------------------------------------------- McNemar
+
+
+def mcnemar(
+    correct_a: npt.ArrayLike,
+    correct_b: npt.ArrayLike,
+    *,
+    exact: bool | Literal["auto"] = "auto",
+) -> McNemarResult:
+    """McNemar's test that two classifiers have the same accuracy on the same videos.
+
+    Only discordant videos count: ``b`` (a right, b wrong) and ``c`` (a wrong,
+    b right). The exact test is the two-sided binomial test of ``b`` successes
+    in ``b + c`` trials with p = 0.5 (``scipy.stats.binomtest``); the chi-square
+    test uses Edwards' continuity correction, ``(|b - c| - 1)**2 / (b + c)``
+    with 1 degree of freedom. With ``b + c == 0`` the classifiers never
+    disagree and the p-value is 1.0 (statistic 0.0).
+
+    Parameters
+    ----------
+    correct_a, correct_b : array-like of shape (n_samples,), bool
+        Whether each video is classified correctly by ``a`` and by ``b``.
+    exact : bool or "auto", default="auto"
+        True for the exact test, False for chi-square; ``"auto"`` uses the
+        exact test when ``b + c < 25`` and chi-square otherwise.
+
+    Returns
+    -------
+    McNemarResult
+        ``b``, ``c``, ``statistic``, two-sided ``pvalue`` and ``method``.
+
+    Raises
+    ------
+    UsageError
+        If the inputs are not 1-D bool arrays of the same length, or ``exact``
+        is not True, False or "auto".
+
+    Examples
+    --------
+    >>> res = mcnemar([True, True, True, False, True], [False, False, True, True, True])
+    >>> res.b, res.c, res.method, round(res.pvalue, 4)
+    (2, 1, 'exact', 1.0)
+    """
+    if not (isinstance(exact, bool) or (isinstance(exact, str) and exact == "auto")):
+        raise UsageError(f"'exact' must be True, False or 'auto', got {exact!r}.")
+    a = check_correct("correct_a", correct_a, ndims=(1,))
+    b_ = check_correct("correct_b", correct_b, ndims=(1,))
+    check_same_rows("correct_a", a.shape[0], "correct_b", b_.shape[0])
+    b = int(np.count_nonzero(a & ~b_))
+    c = int(np.count_nonzero(~a & b_))
+    m = b + c
+    use_exact = m < _MCNEMAR_EXACT_BELOW if exact == "auto" else bool(exact)
+    method: Literal["exact", "chi2"] = "exact" if use_exact else "chi2"
+    if m == 0:
+        return McNemarResult(b=b, c=c, statistic=0.0, pvalue=1.0, method=method)
+
+    import scipy.stats
+
+    if use_exact:
+        statistic = float(min(b, c))
+        pvalue = float(scipy.stats.binomtest(b, m, 0.5).pvalue)
+    else:
+        statistic = (abs(b - c) - 1) ** 2 / m
+        pvalue = float(scipy.stats.chi2.sf(statistic, 1))
+    return McNemarResult(b=b, c=c, statistic=statistic, pvalue=min(pvalue, 1.0), method=method)
