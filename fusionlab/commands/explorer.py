@@ -1,4 +1,4 @@
-"""``fusionlab explorer`` (``python -m fusionlab.explorer``): the page's numbers for given weights."""
+"""``fusionlab explorer`` (``python -m fusionlab.explorer``): the page's numbers."""
 
 from __future__ import annotations
 

@@ -58,14 +58,18 @@ from .accuracy import (
 )
 from .calibration import ece, ece_from_bins, nll, reliability_bins, reliability_from_confidence
 from .checks import LOGPROB_SUM_TOL
+from .intervals import ADJUST_METHODS, AdjustMethod, adjust_pvalues, wilson_interval
 from .results import BootstrapDiff, McNemarResult, ReliabilityBins
 from .significance import bootstrap_ci, bootstrap_counts, mcnemar, paired_bootstrap_diff
 
 __all__ = [
+    "ADJUST_METHODS",
     "LOGPROB_SUM_TOL",
+    "AdjustMethod",
     "BootstrapDiff",
     "McNemarResult",
     "ReliabilityBins",
+    "adjust_pvalues",
     "bootstrap_ci",
     "bootstrap_counts",
     "confusion_matrix",
@@ -81,4 +85,5 @@ __all__ = [
     "reliability_bins",
     "reliability_from_confidence",
     "top_k_accuracy",
+    "wilson_interval",
 ]

@@ -31,7 +31,11 @@ BoolArray = npt.NDArray[np.bool_]
 
 
 def bootstrap_counts(
-    n: int, *, n_resamples: int = 1000, seed: int | None = 0
+    n: int,
+    *,
+    n_resamples: int = 1000,
+    seed: int | None = 0,
+    groups: npt.ArrayLike | None = None,
 ) -> npt.NDArray[np.int32]:
     """Multiplicity of each sample in each bootstrap resample.
 
@@ -49,11 +53,21 @@ def bootstrap_counts(
         Number of resamples B.
     seed : int or None, default=0
         Seed of ``np.random.default_rng``; None draws fresh entropy.
+    groups : array-like of shape (n,), int, optional
+        Group code of each sample (e.g. the source clip of each video, see
+        :func:`fusionlab.groups.group_codes`). Given, the bootstrap resamples
+        whole groups (a cluster bootstrap): each resample draws as many groups
+        as there are, uniformly with replacement, and every sample counts as
+        often as its group was drawn. Correlated videos of one group then move
+        together, and the interval widens when the group effect is strong. With
+        singleton groups it is the ordinary bootstrap.
 
     Returns
     -------
     counts : ndarray of shape (n_resamples, n), int32
-        Non-negative; every row sums to ``n``.
+        Non-negative; every row sums to ``n`` (without ``groups``) or to the
+        number of samples in the drawn groups (with them; statistics divide by
+        each row's sum).
 
     Raises
     ------
@@ -68,6 +82,8 @@ def bootstrap_counts(
     """
     n = check_int_option("n", n)
     n_resamples = check_int_option("n_resamples", n_resamples)
+    if groups is not None:
+        return _cluster_counts(n, n_resamples, seed, groups)
     rng = np.random.default_rng(seed)
     draw_dtype = np.int32 if n <= np.iinfo(np.int32).max else np.int64
     idx = rng.integers(0, n, size=(n_resamples, n), dtype=draw_dtype)
@@ -76,16 +92,38 @@ def bootstrap_counts(
     return counts.astype(np.int32, copy=False)
 
 
-def _resampled_means(counts: npt.NDArray[np.integer[Any]], values: npt.NDArray[Any]) -> FloatArray:
-    """``counts @ values / n`` for values of shape (n, r) in {-1, 0, 1}, as float64 (B, r).
+def _cluster_counts(
+    n: int, n_resamples: int, seed: int | None, groups: npt.ArrayLike
+) -> npt.NDArray[np.int32]:
+    """Per-sample multiplicities of a bootstrap that resamples whole groups."""
+    g = np.asarray(groups)
+    if g.shape != (n,) or g.dtype.kind not in "iu":
+        raise UsageError(
+            f"'groups' must be an integer array of shape ({n},) (one group per sample), "
+            f"got dtype {g.dtype} and shape {tuple(g.shape)}."
+        )
+    _, codes = np.unique(g, return_inverse=True)
+    n_groups = int(codes.max()) + 1
+    rng = np.random.default_rng(seed)
+    drawn = rng.integers(0, n_groups, size=(n_resamples, n_groups))
+    flat = (drawn + (np.arange(n_resamples, dtype=np.int64) * n_groups)[:, None]).ravel()
+    per_group = np.bincount(flat, minlength=n_resamples * n_groups).reshape(n_resamples, n_groups)
+    return per_group[:, codes].astype(np.int32, copy=False)
 
-    float32 sums of integers are exact below 2**24, so float32 BLAS is used there.
+
+def _resampled_means(counts: npt.NDArray[np.integer[Any]], values: npt.NDArray[Any]) -> FloatArray:
+    """``counts @ values / counts.sum(1)`` for values (n, r) in {-1, 0, 1}, float64 (B, r).
+
+    Each resample's mean divides by its own number of draws (n for the plain
+    bootstrap; the drawn groups' sizes for the cluster bootstrap). float32
+    sums of integers are exact below 2**24, so float32 BLAS is used there.
     """
-    n = counts.shape[1]
-    dtype = np.float32 if n < 2**24 else np.float64
+    sizes = counts.sum(axis=1, dtype=np.int64)
+    dtype = np.float32 if int(sizes.max(initial=0)) < 2**24 else np.float64
     sums = counts.astype(dtype, copy=False) @ values.astype(dtype, copy=False)
     total: FloatArray = np.asarray(sums, dtype=np.float64)
-    return np.asarray(total / n, dtype=np.float64)
+    sizes = sizes.astype(np.float64)
+    return np.asarray(total / np.maximum(sizes, 1.0)[:, None], dtype=np.float64)
 
 
 def _percentile_interval(stat: FloatArray, confidence: float) -> FloatArray:
@@ -101,6 +139,7 @@ def bootstrap_ci(
     confidence: float = 0.95,
     seed: int | None = 0,
     counts: npt.ArrayLike | None = None,
+    groups: npt.ArrayLike | None = None,
     validate_args: bool = True,
 ) -> FloatArray:
     """Percentile bootstrap confidence interval of accuracy, paired across results.
@@ -126,6 +165,9 @@ def bootstrap_ci(
     counts : array-like of shape (n_resamples, n_samples), int, optional
         Resample multiplicities from :func:`bootstrap_counts`, to share
         resamples between calls without drawing them again.
+    groups : array-like of shape (n_samples,), int, optional
+        Resample whole groups (cluster bootstrap; see :func:`bootstrap_counts`);
+        ignored when ``counts`` is given.
     validate_args : bool, default=True
         Check the inputs. Pass False only in inner loops over checked inputs.
 
@@ -159,7 +201,7 @@ def bootstrap_ci(
     rows = a.reshape(-1, a.shape[-1])
     n = rows.shape[1]
     if counts is None:
-        cnt = bootstrap_counts(n, n_resamples=n_resamples, seed=seed)
+        cnt = bootstrap_counts(n, n_resamples=n_resamples, seed=seed, groups=groups)
     else:
         cnt = np.asarray(counts)
         if validate_args:
@@ -184,6 +226,7 @@ def paired_bootstrap_diff(
     n_resamples: int = 1000,
     confidence: float = 0.95,
     seed: int | None = 0,
+    groups: npt.ArrayLike | None = None,
 ) -> BootstrapDiff:
     """Accuracy of ``a`` minus accuracy of ``b`` on the same videos, with a paired interval.
 
@@ -203,6 +246,8 @@ def paired_bootstrap_diff(
         Level of the interval, in (0, 1).
     seed : int or None, default=0
         Seed of the resamples.
+    groups : array-like of shape (n_samples,), int, optional
+        Resample whole groups (cluster bootstrap; see :func:`bootstrap_counts`).
 
     Returns
     -------
@@ -232,7 +277,7 @@ def paired_bootstrap_diff(
     check_nonempty("correct_a", a.shape[0])
     n = a.shape[0]
     delta = a.astype(np.int8) - b.astype(np.int8)
-    counts = bootstrap_counts(n, n_resamples=n_resamples, seed=seed)
+    counts = bootstrap_counts(n, n_resamples=n_resamples, seed=seed, groups=groups)
     stat = _resampled_means(counts, delta[:, None])
     low, high = _percentile_interval(stat, confidence)[:, 0]
     return BootstrapDiff(
