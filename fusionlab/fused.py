@@ -10,6 +10,7 @@ all compute rows this way.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -17,15 +18,16 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from . import rules
+from . import metrics, rules
 from .errors import UsageError
 from .rules import Domain
 from .scores import Evaluation
 from .weights import format_weights
 
-__all__ = ["FusionSpec", "LogProbCache", "known_labels", "row_labels"]
+__all__ = ["FusionSpec", "LogProbCache", "known_labels", "row_labels", "row_metrics"]
 
 Array = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -205,3 +207,35 @@ def row_labels(r: Mapping[str, Any]) -> tuple[str, str, str]:
     epoch = r.get("epoch")
     streams = "+".join(s if epoch is None else f"{s}@{epoch}" for s in r["streams"])
     return streams, str(r.get("consensus") or ""), weights
+
+
+def row_metrics(
+    fused: Array, y: IntArray, domain: Domain, *, bootstrap: int, confidence: float, seed: int
+) -> dict[str, Any]:
+    """Top-1, top-5, mean class accuracy, interval, NLL and ECE of fused scores.
+
+    ``fused`` (n_videos, n_classes) in ``domain``; ``y`` (n_videos,) labels.
+    Accuracies are fractions; ``correct`` is the top-1 correctness per video.
+    """
+    c = fused.shape[1]
+    correct = metrics.correct_top_k(y, fused, k=1, validate_args=False)
+    correct5 = metrics.correct_top_k(y, fused, k=min(5, c), validate_args=False)
+    pred = metrics.predict(fused)
+    logp = rules.to_log_probs(fused, domain)
+    ci: list[float] | None = None
+    if bootstrap > 0:
+        lo, hi = metrics.bootstrap_ci(
+            correct, n_resamples=bootstrap, confidence=confidence, seed=seed
+        )
+        ci = [float(lo), float(hi)]
+    return {
+        "top1": float(correct.mean()),
+        "top5": float(correct5.mean()),
+        "mean_class_acc": metrics.mean_class_accuracy(y, pred, n_classes=c),
+        "top1_ci": ci,
+        "top1_ci_low": math.nan if ci is None else ci[0],
+        "top1_ci_high": math.nan if ci is None else ci[1],
+        "nll": metrics.nll(y, logp),
+        "ece": metrics.ece(y, logp),
+        "correct": correct,
+    }

@@ -1,41 +1,68 @@
-"""Numeric kernels written once and shared: log-softmax, integer compositions, row metrics.
+"""Numeric kernels written once and shared: log-softmax, log-sum-exp, integer compositions.
 
-Everything here is a pure function over arrays; the analysis modules, the
-pipeline and the renderers call these rather than keeping their own copies.
+Pure numpy functions with no fusionlab dependency (the base floor), so every
+floor above (score files, rules, metrics, search, the report) calls these
+rather than keeping its own copy.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from . import metrics, rules
-from .rules import Domain
-
-__all__ = ["compositions", "log_softmax", "row_metrics"]
+__all__ = ["compositions", "log_softmax", "logsumexp"]
 
 Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
-def log_softmax(z: npt.ArrayLike, axis: int = -1) -> Array:
-    """``z - logsumexp(z)`` along ``axis``, stable for large values; float64.
+def log_softmax(z: npt.ArrayLike, axis: int = -1, *, out: Any = None) -> Any:
+    """``z - logsumexp(z)`` along ``axis``: logits to log-probabilities, stable for large values.
 
-    ``z`` holds logits of any shape; the result holds log-probabilities of
-    the same shape (each slice along ``axis`` sums to 1 after ``exp``).
+    Parameters
+    ----------
+    z : array-like
+        Logits of any shape.
+    axis : int, default=-1
+        The class axis.
+    out : ndarray, optional
+        ``z`` itself (a float array) to normalise in place, keeping its dtype
+        (the memory-light path for large score files); by default a new
+        float64 array.
+
+    Returns
+    -------
+    ndarray
+        Log-probabilities of the shape of ``z``: each slice along ``axis``
+        sums to 1 after ``exp``. Computed as ``s = z - max(z)``, then
+        ``s - log(sum(exp(s)))``, the same operations everywhere.
 
     >>> bool(np.allclose(np.exp(log_softmax([[1.0, 2.0, 3.0]])).sum(), 1.0))
     True
     """
-    a = np.asarray(z, dtype=np.float64)
+    a = np.array(z, dtype=np.float64) if out is None else out
+    a -= a.max(axis=axis, keepdims=True)
+    a -= np.log(np.exp(a).sum(axis=axis, keepdims=True))
+    return a
+
+
+def logsumexp(x: npt.ArrayLike, axis: int = -1) -> Any:
+    """``log(sum(exp(x)))`` along ``axis``, shifted by the maximum; rows of only -inf give -inf.
+
+    Used to check that log-probabilities are normalised (it is 0 for them).
+
+    >>> float(logsumexp(np.log([0.25, 0.75])))
+    0.0
+    """
+    a = np.asarray(x)
     mx = a.max(axis=axis, keepdims=True)
-    s = a - mx
-    out: Array = s - np.log(np.exp(s).sum(axis=axis, keepdims=True))
-    return out
+    shift = np.where(np.isfinite(mx), mx, 0.0)
+    with np.errstate(divide="ignore"):  # an all -inf row has log-sum-exp -inf
+        lse = np.log(np.exp(a - shift).sum(axis=axis, keepdims=True)) + shift
+    return np.squeeze(lse, axis=axis)
 
 
 def compositions(m: int, lo: Sequence[int], hi: Sequence[int]) -> IntArray:
@@ -61,35 +88,3 @@ def compositions(m: int, lo: Sequence[int], hi: Sequence[int]) -> IntArray:
         suffix = new
     out = suffix[m]
     return np.zeros((0, k), dtype=np.int64) if out is None else out
-
-
-def row_metrics(
-    fused: Array, y: IntArray, domain: Domain, *, bootstrap: int, confidence: float, seed: int
-) -> dict[str, Any]:
-    """Top-1, top-5, mean class accuracy, interval, NLL and ECE of fused scores.
-
-    ``fused`` (n_videos, n_classes) in ``domain``; ``y`` (n_videos,) labels.
-    Accuracies are fractions; ``correct`` is the top-1 correctness per video.
-    """
-    c = fused.shape[1]
-    correct = metrics.correct_top_k(y, fused, k=1, validate_args=False)
-    correct5 = metrics.correct_top_k(y, fused, k=min(5, c), validate_args=False)
-    pred = metrics.predict(fused)
-    logp = rules.to_log_probs(fused, domain)
-    ci: list[float] | None = None
-    if bootstrap > 0:
-        lo, hi = metrics.bootstrap_ci(
-            correct, n_resamples=bootstrap, confidence=confidence, seed=seed
-        )
-        ci = [float(lo), float(hi)]
-    return {
-        "top1": float(correct.mean()),
-        "top5": float(correct5.mean()),
-        "mean_class_acc": metrics.mean_class_accuracy(y, pred, n_classes=c),
-        "top1_ci": ci,
-        "top1_ci_low": math.nan if ci is None else ci[0],
-        "top1_ci_high": math.nan if ci is None else ci[1],
-        "nll": metrics.nll(y, logp),
-        "ece": metrics.ece(y, logp),
-        "correct": correct,
-    }

@@ -44,6 +44,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import UsageError
+from .kernels import log_softmax
 
 __all__ = [
     "DOMAINS",
@@ -454,9 +455,7 @@ def to_log_probs(fused: Array, domain: Domain) -> Array:
         p = p / np.maximum(p.sum(axis=1, keepdims=True), np.finfo(np.float64).tiny)
         out: Array = np.log(np.maximum(p, np.finfo(np.float64).tiny))
         return out
-    mx = fused.max(axis=1, keepdims=True)
-    z = fused - mx
-    out = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    out = log_softmax(fused, axis=1)
     return out
 
 

@@ -42,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import AlignmentError, ScoreFileError, UsageError
+from .kernels import log_softmax, logsumexp
 from .output import atomic_path
 from .weights import stream_order
 
@@ -173,8 +174,7 @@ class ScoreSet:
             np.maximum(x, np.finfo(x.dtype).tiny, out=x)
             np.log(x, out=x)
         elif self.kind == "logit":
-            x -= x.max(axis=-1, keepdims=True)
-            x -= np.log(np.exp(x).sum(axis=-1, keepdims=True))
+            log_softmax(x, axis=-1, out=x)
         mask = self.mask_rows(sl)
         if mask is not None and not mask.all():
             x[~mask] = -np.log(self.n_classes)
@@ -506,8 +506,7 @@ def _check_scores(
             value = block.sum(axis=-1)
             target, what = 1.0, "probabilities sum"
         else:
-            mx = block.max(axis=-1, keepdims=True)
-            value = np.log(np.exp(block - mx).sum(axis=-1)) + mx[..., 0]
+            value = logsumexp(block, axis=-1)
             target, what = 0.0, "log-sum-exp of log-probabilities is"
         off = np.abs(value - target) > tol
         if valid is not None:

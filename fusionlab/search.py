@@ -105,7 +105,8 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import UsageError
-from .kernels import compositions, row_metrics
+from .fused import row_metrics
+from .kernels import compositions
 from .validation import check_domain, check_mask, check_x, check_y
 from .weights import component_name
 

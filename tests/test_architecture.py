@@ -19,14 +19,22 @@ ROOT = Path(__file__).resolve().parents[1] / "fusionlab"
 
 #: Layers, lowest first; a module's layer is that of its longest listed prefix.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("base", ("fusionlab.errors", "fusionlab.output", "fusionlab.jsonio", "fusionlab.weights")),
+    (
+        "base",
+        (
+            "fusionlab.errors",
+            "fusionlab.output",
+            "fusionlab.jsonio",
+            "fusionlab.weights",
+            "fusionlab.kernels",
+        ),
+    ),
     ("files", ("fusionlab", "fusionlab.scores", "fusionlab.synth", "fusionlab.importers")),
     (
         "core",
         (
             "fusionlab.rules",
             "fusionlab.metrics",
-            "fusionlab.kernels",
             "fusionlab.validation",
             "fusionlab.fused",
         ),

@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import UsageError
+from ..kernels import logsumexp
 from ..scores import PROB_SUM_TOL
 
 __all__ = [
@@ -119,10 +120,7 @@ def check_log_prob(log_prob: npt.ArrayLike) -> FloatArray:
         raise UsageError(
             f"'log_prob' contains +inf (first in row {i}); expected log-probabilities."
         )
-    mx = x.max(axis=1)
-    shift = np.where(np.isfinite(mx), mx, 0.0)
-    with np.errstate(divide="ignore"):  # an all -inf row has log-sum-exp -inf
-        lse = shift + np.log(np.exp(x - shift[:, None]).sum(axis=1))
+    lse = logsumexp(x, axis=1)
     bad = ~(np.abs(lse) <= LOGPROB_SUM_TOL)
     if bad.any():
         i = int(np.argmax(bad))
