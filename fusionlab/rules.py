@@ -35,6 +35,7 @@ scores and therefore identical decisions.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -320,6 +321,58 @@ def vote(x: Array, mask: Mask = None, *, domain: Domain, probs: Array | None = N
     return out
 
 
+def _class_ranks(x: Array) -> npt.NDArray[np.int64]:
+    """0-based rank of each class within each component, best first; ties to the lower index.
+
+    ``x`` (N, K, C) -> ranks (N, K, C): the class with the highest score has
+    rank 0; equal scores rank the lower class index first (a stable sort),
+    as argmax does.
+    """
+    order = np.argsort(-x, axis=2, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(x.shape[2])[None, None, :], axis=2)
+    return ranks
+
+
+def borda(x: Array, mask: Mask = None, *, domain: Domain, probs: Array | None = None) -> Array:
+    """Borda count: each component gives a class ``C - 1 - rank`` points, summed over components.
+
+    Ranks are those of :func:`_class_ranks` (the same in both domains);
+    masked components give no points. Returns ``points + mean_probability / 2``:
+    the points decide, ties in points go to the higher mean probability (over
+    valid components), then to the lowest class index, as :func:`vote` does.
+    """
+    _check(x, mask, domain)
+    c = x.shape[2]
+    points = (c - 1 - _class_ranks(x)).astype(np.float64)
+    if mask is not None:
+        points = np.where(mask[:, :, None], points, 0.0)
+    mp = mean(x, mask, domain="prob", probs=probs)
+    out: Array = points.sum(axis=1) + 0.5 * mp
+    return out
+
+
+def reciprocal_rank(
+    x: Array, mask: Mask = None, *, domain: Domain, probs: Array | None = None, k: float = 60.0
+) -> Array:
+    """Reciprocal rank fusion (Cormack et al., 2009): ``sum_k 1 / (k + rank)``, rank from 1.
+
+    Each valid component gives each class ``1 / (k + r)`` where ``r`` is the
+    class's 1-based rank in that component (ties to the lower class index);
+    ``k = 60`` by default, as in the paper. Only the order of the scores
+    matters, so the result is the same in both domains. Ties in the sum go to
+    the lowest class index.
+    """
+    _check(x, mask, domain)
+    if not (isinstance(k, int | float) and math.isfinite(k) and k >= 0):
+        raise UsageError(f"reciprocal_rank: k must be a finite number >= 0, got {k!r}")
+    contrib = 1.0 / (float(k) + 1.0 + _class_ranks(x))
+    if mask is not None:
+        contrib = np.where(mask[:, :, None], contrib, 0.0)
+    out: Array = contrib.sum(axis=1)
+    return out
+
+
 def _probs(x: Array) -> Array:
     out: Array = np.exp(x)
     return out
@@ -387,6 +440,23 @@ RULES: dict[str, Rule] = {
             vote,
             "vote",
             "majority vote, ties by mean probability",
+            domain_invariant=True,
+            output="prob",
+        ),
+        Rule(
+            "borda",
+            borda,
+            "Borda",
+            "Borda count of class ranks, ties by mean probability",
+            domain_invariant=True,
+            output="prob",
+        ),
+        Rule(
+            "reciprocal_rank",
+            reciprocal_rank,
+            "RRF",
+            "reciprocal rank fusion, sum of 1/(k + rank)",
+            {"k": 60.0},
             domain_invariant=True,
             output="prob",
         ),

@@ -216,12 +216,24 @@ NOT_BOUNDED = {
     "entropy_weighted",
     "confidence_weighted",
     "weighted",
+    "borda",
 }
+#: Rank rules that can be right where every component is wrong (shown with three components).
+NOT_BOUNDED_RANK = {"reciprocal_rank"}
 
 
 def test_every_rule_is_classified_for_the_oracle_bound() -> None:
-    assert set(rules.RULES) == BOUNDED_BY_ORACLE | NOT_BOUNDED
-    assert not BOUNDED_BY_ORACLE & NOT_BOUNDED
+    assert set(rules.RULES) == BOUNDED_BY_ORACLE | NOT_BOUNDED | NOT_BOUNDED_RANK
+    assert not BOUNDED_BY_ORACLE & (NOT_BOUNDED | NOT_BOUNDED_RANK)
+
+
+@pytest.mark.parametrize("name", sorted(NOT_BOUNDED_RANK))
+def test_rank_rules_can_beat_the_oracle(name: str) -> None:
+    """Three components all rank the true class (1) second and disagree on the first."""
+    p = np.array([[[0.4, 0.3, 0.2, 0.1], [0.1, 0.3, 0.4, 0.2], [0.2, 0.3, 0.1, 0.4]]])
+    x = np.log(p)
+    assert not (np.argmax(x[0], axis=1) == 1).any()  # every component is wrong
+    assert np.argmax(rules.fuse(name, x, domain="prob"), axis=1)[0] == 1
 
 
 @pytest.mark.parametrize("name", sorted(NOT_BOUNDED))

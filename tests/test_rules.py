@@ -10,7 +10,7 @@ from fusionlab.errors import UsageError
 from fusionlab.metrics import predict
 
 # Property sets: a rule missing from every set is a test failure (see test_registry_complete).
-DOMAIN_INVARIANT = {"max", "min", "vote"}
+DOMAIN_INVARIANT = {"max", "min", "vote", "borda", "reciprocal_rank"}
 ASYMMETRIC = {"weighted"}
 NEEDS_PARAMS = {"weighted": {"weights": [1.0, 2.0, 0.5]}}
 ORDINARY = {
@@ -246,5 +246,38 @@ def test_weighted_rule_equals_search_reference_bit_for_bit(domain: rules.Domain)
 def test_output_domain_property() -> None:
     for name, rule in rules.RULES.items():
         for d in rules.DOMAINS:
-            expected = "prob" if name == "vote" else d
+            expected = "prob" if name in ("vote", "borda", "reciprocal_rank") else d
             assert rule.output_domain(d) == expected
+
+
+def test_borda_by_hand() -> None:
+    # 1 video, 3 components, 3 classes; ranks per component (best first):
+    # c0: 2 > 0 > 1   c1: 0 > 2 > 1   c2: 1 > 0 > 2
+    p = np.array([[[0.3, 0.1, 0.6], [0.5, 0.2, 0.3], [0.35, 0.45, 0.2]]])
+    x = np.log(p)
+    points = np.array([[1 + 2 + 1, 0 + 0 + 2, 2 + 1 + 0]], dtype=float)  # class 0: 4, 1: 2, 2: 3
+    got = rules.fuse("borda", x, domain="logit")
+    np.testing.assert_allclose(got, points + 0.5 * p.mean(axis=1))
+    assert predict(got)[0] == 0
+    # a masked component gives no points
+    mask = np.array([[True, True, False]])
+    got = rules.fuse("borda", x, mask, domain="prob")
+    np.testing.assert_allclose(got[0, :], [1 + 2, 0 + 0, 2 + 1] + 0.5 * p[0, :2].mean(axis=0))
+
+
+def test_borda_ties_by_mean_probability() -> None:
+    # two components with opposite orders: equal points, the higher mean probability wins
+    p = np.array([[[0.7, 0.3], [0.4, 0.6]]])
+    assert predict(rules.fuse("borda", np.log(p), domain="prob"))[0] == 0  # mean 0.55 vs 0.45
+
+
+def test_reciprocal_rank_by_hand() -> None:
+    p = np.array([[[0.3, 0.1, 0.6], [0.5, 0.2, 0.3], [0.35, 0.45, 0.2]]])
+    x = np.log(p)
+    r = np.array([[2, 3, 1], [1, 3, 2], [2, 1, 3]])  # 1-based ranks per component
+    want = (1.0 / (60 + r)).sum(axis=0)
+    np.testing.assert_allclose(rules.fuse("reciprocal_rank", x, domain="prob")[0], want)
+    want1 = (1.0 / (1 + r)).sum(axis=0)
+    np.testing.assert_allclose(rules.fuse("reciprocal_rank", x, domain="logit", k=1)[0], want1)
+    with pytest.raises(UsageError, match="k must be a finite number"):
+        rules.fuse("reciprocal_rank", x, domain="prob", k=-1)
