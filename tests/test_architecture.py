@@ -20,7 +20,16 @@ ROOT = Path(__file__).resolve().parents[1] / "fusionlab"
 #: Layers, lowest first; a module's layer is that of its longest listed prefix.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("fusionlab.errors", "fusionlab.output", "fusionlab.jsonio", "fusionlab.weights")),
-    ("files", ("fusionlab", "fusionlab.scores", "fusionlab.synth", "fusionlab.importers")),
+    (
+        "files",
+        (
+            "fusionlab",
+            "fusionlab.scores",
+            "fusionlab.alignment",
+            "fusionlab.synth",
+            "fusionlab.importers",
+        ),
+    ),
     (
         "core",
         (
