@@ -29,7 +29,16 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "fusionlab.kernels",
         ),
     ),
-    ("files", ("fusionlab", "fusionlab.scores", "fusionlab.synth", "fusionlab.importers")),
+    (
+        "files",
+        (
+            "fusionlab",
+            "fusionlab.scores",
+            "fusionlab.alignment",
+            "fusionlab.synth",
+            "fusionlab.importers",
+        ),
+    ),
     (
         "core",
         (

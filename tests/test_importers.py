@@ -18,10 +18,11 @@ import numpy as np
 import pytest
 
 from fusionlab import cli, scores
-from fusionlab._unpickle import PickleDataError, RefusedPickle, restricted_load
 from fusionlab.errors import ScoreFileError, UsageError
 from fusionlab.importers import (
     TSN_NAME_MEMBERS,
+    PickleDataError,
+    RefusedPickle,
     import_scores,
     infer_kind,
     normalize_video_id,
@@ -31,6 +32,7 @@ from fusionlab.importers import (
     read_split_list,
     read_tsn,
     read_twostream,
+    restricted_load,
 )
 
 # --------------------------------------------------------------------------- fixture data
@@ -1439,7 +1441,7 @@ def test_unpickler_distrusts_dtype_state() -> None:
     """Run in a child: if the guard failed, the child (not pytest) would crash."""
     code = (
         "import io, sys\n"
-        "from fusionlab._unpickle import restricted_load, PickleDataError\n"
+        "from fusionlab.importers import restricted_load, PickleDataError\n"
         "try:\n"
         "    a = restricted_load(io.BytesIO(sys.stdin.buffer.read()), max_bytes=1 << 20)\n"
         "    print(repr(a[0]))\n"

@@ -20,6 +20,10 @@ With ``video_noise = 0``, ``common_noise = 0`` and ``class_spread = 0`` every co
 independent Gaussian observation, and the Bayes-optimal fusion is the logit
 sum weighted by ``strength`` (weights proportional to the signal strengths):
 a known answer for weight search and learned fusion.
+
+``python -m fusionlab.synth OUT_DIR [--splits 1 2 3] [--seed S] [--kind K]`` writes
+HMDB51-like files (:func:`hmdb51_like`, :func:`write_scores`); its command line is
+:mod:`fusionlab.commands.synth`.
 """
 
 from __future__ import annotations
@@ -33,8 +37,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .errors import UsageError
-from .scores import ScoreKind, ScoreSet, build, save
+from ..errors import UsageError
+from ..scores import ScoreKind, ScoreSet, build, save
 
 __all__ = ["SynthConfig", "hmdb51_like", "make_scores", "write_scores"]
 
@@ -224,24 +228,3 @@ def write_scores(
         )
         paths.append(p)
     return paths
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m fusionlab.synth OUT_DIR [--splits 1 2 3] [--seed S]``: HMDB51-like files."""
-    import argparse
-
-    ap = argparse.ArgumentParser(prog="python -m fusionlab.synth", description=main.__doc__)
-    ap.add_argument("out_dir")
-    ap.add_argument("--splits", nargs="+", default=["1"])
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--kind", choices=["prob", "logit", "logprob"], default="prob")
-    args = ap.parse_args(argv)
-    for i, split in enumerate(args.splits):
-        cfg = hmdb51_like(split=split, seed=args.seed + i, kind=args.kind)
-        for p in write_scores(args.out_dir, cfg):
-            print(p)
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
