@@ -133,6 +133,12 @@ class ScoreSet:
         return int(self.scores.shape[2])
 
     @property
+    def views(self) -> tuple[int, int] | None:
+        """(clips, crops) when the segment axis holds test-time views (see :func:`check_views`)."""
+        v = self.meta.get("views")
+        return None if v is None else (int(v["clips"]), int(v["crops"]))
+
+    @property
     def epoch(self) -> int | None:
         e = self.meta.get("epoch")
         return None if e is None else int(e)
@@ -365,6 +371,7 @@ def _from_arrays(arrays: Mapping[str, np.ndarray[Any, Any]], *, path: str | None
     if "class_names" in arrays:
         class_names = _str_array(arrays["class_names"], "class_names", (c,), path)
 
+    check_views(meta.get("views"), s, path)
     mask = None
     if "segment_mask" in arrays:
         mask = _check_mask(arrays["segment_mask"], (n, s), video_ids, path)
@@ -405,6 +412,38 @@ def _check_labels(
             path, f"label {int(out[i])} of row {i} is out of range [0, {c}) (-1 = unknown)"
         )
     return out
+
+
+def check_views(views: Any, n_segments: int, path: str | None) -> tuple[int, int] | None:
+    """``meta["views"]``: how the segment axis is laid out in test-time views, or None.
+
+    ``{"clips": T, "crops": K}`` says the S = T x K entries of the segment
+    axis are views, **clip-major**: entry ``t * K + k`` is temporal clip ``t``
+    (0-based, in time order) under spatial crop ``k`` (0-based; crop 0 is the
+    centre crop where the protocol has one: mmaction2's ``ThreeCrop`` order is
+    left/top, centre, right/bottom, so importers reorder it to centre first).
+    A file without ``views`` holds one view per segment (TSN segments).
+
+    Returns
+    -------
+    (clips, crops) or None
+    """
+    if views is None:
+        return None
+    if not isinstance(views, dict) or set(views) != {"clips", "crops"}:
+        raise ScoreFileError(
+            path, f'meta \'views\' must be an object {{"clips": T, "crops": K}}, got {views!r}'
+        )
+    t, k = views["clips"], views["crops"]
+    if type(t) is not int or type(k) is not int or t < 1 or k < 1:
+        raise ScoreFileError(path, f"meta 'views' needs positive integers, got {views!r}")
+    if t * k != n_segments:
+        raise ScoreFileError(
+            path,
+            f"meta 'views' says {t} clips x {k} crops = {t * k} views, but the scores hold "
+            f"{n_segments} entries on the segment axis",
+        )
+    return t, k
 
 
 def _check_mask(
