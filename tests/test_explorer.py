@@ -36,7 +36,7 @@ import pytest
 from fusionlab import cli, explorer, scores, synth
 from fusionlab.evaluate import EvaluateOptions, Results, evaluate
 from fusionlab.explorer import _data as fxd
-from fusionlab.report._format import format_cell
+from fusionlab.report.format import format_cell
 from fusionlab.scores import ScoreSet
 
 # --------------------------------------------------------------------------- inputs

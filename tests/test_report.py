@@ -23,7 +23,7 @@ from fusionlab import cli, scores, synth
 from fusionlab.errors import UsageError
 from fusionlab.evaluate import EvaluateOptions, Results, evaluate_files
 from fusionlab.report import build_model, check_out_dir, figures, write_report
-from fusionlab.report._format import Slugger, format_cell, md_escape
+from fusionlab.report.format import Slugger, format_cell, md_escape
 from fusionlab.report.model import Table
 
 GOLDEN = Path(__file__).parent / "golden" / "report.md"

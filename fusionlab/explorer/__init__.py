@@ -166,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``fusionlab explorer``: the page's numbers for the given setting."""
     from ..evaluate import EvaluateOptions, evaluate, load_evaluations
     from ..output import write_output
-    from ..report._format import format_cell
+    from ..report.format import format_cell
 
     # parsed here, not by argparse, so a bad value is a one-line error (exit 2)
     wspec = None if args.weights is None else parse_weights(args.weights)

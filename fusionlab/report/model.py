@@ -5,7 +5,7 @@ tree of :class:`Section` objects holding :class:`Paragraph`, :class:`Table`
 and :class:`FigureBlock` blocks. Tables hold raw numbers in a pandas
 DataFrame (fractions in [0, 1] for accuracies) and a format per column; the
 Markdown and HTML renderers only format them (through the same
-:func:`~fusionlab.report._format.format_cell`), so the two documents cannot
+:func:`~fusionlab.report.format.format_cell`), so the two documents cannot
 disagree. Figure blocks hold the data of a plot and the name of the function
 in :mod:`fusionlab.report.figures` that draws it; nothing here imports
 matplotlib or jinja2.
@@ -34,7 +34,7 @@ from ..evaluate import FusionSpec, LogProbCache, Results, known_labels, split_ti
 from ..rules import Domain
 from ..scores import Evaluation
 from ..weights import format_weights
-from ._format import CellKind, Slugger
+from .format import CellKind, Slugger
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -88,7 +88,7 @@ class Column:
     label : str
         Header text.
     kind : CellKind
-        How values are formatted (see :func:`~fusionlab.report._format.format_cell`).
+        How values are formatted (see :func:`~fusionlab.report.format.format_cell`).
     """
 
     key: str
@@ -127,7 +127,7 @@ class Table:
 
     def cells(self) -> list[list[tuple[str, str]]]:
         """``(text, sort key)`` of every cell, row by row."""
-        from ._format import format_cell, sort_key
+        from .format import format_cell, sort_key
 
         out = []
         cols = [(c, list(self.data[c.key])) for c in self.columns]
@@ -766,7 +766,7 @@ def _comparison(
 
 
 def _fmt(v: Any, kind: CellKind) -> str:
-    from ._format import format_cell
+    from .format import format_cell
 
     return format_cell(v, kind)
 
@@ -1945,7 +1945,7 @@ def _scalar_text(v: Any) -> tuple[Any, CellKind]:
 def _short(v: Any) -> str:
     """A readable, deterministic one-line text of a small value."""
     if _is_scalar(v):
-        from ._format import format_cell
+        from .format import format_cell
 
         val, kind = _scalar_text(v)
         return format_cell(val, kind)
