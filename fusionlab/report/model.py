@@ -31,6 +31,7 @@ import numpy.typing as npt
 
 from .. import metrics, rules
 from ..evaluate import FusionSpec, LogProbCache, Results, known_labels, split_title
+from ..fused import row_label
 from ..rules import Domain
 from ..scores import Evaluation
 from ..weights import format_weights
@@ -345,22 +346,6 @@ def _table(
     sortable: bool = True,
 ) -> Table:
     return Table(list(columns), _frame(rows, columns), caption, sortable)
-
-
-def row_label(r: Mapping[str, Any]) -> str:
-    """A short readable label of a results row, e.g. ``rgb+flow mean→mean (logit)``."""
-    spec: FusionSpec = r["spec"]
-    dom = "" if spec.domain == "any" else f" ({spec.domain})"
-    if spec.level == "segment":
-        return f"{spec.streams_label} {spec.consensus_label}"
-    if spec.level == "single":
-        return f"{spec.streams_label} {spec.consensus_label}{dom}"
-    fusion = spec.fusion or ""
-    if spec.weights is not None:
-        fusion = f"{fusion} {spec.weights_label}"
-    if spec.level == "flat":
-        return f"{spec.streams_label} flat {fusion}{dom}"
-    return f"{spec.streams_label} {spec.consensus_label}→{fusion}{dom}"
 
 
 def _ci(r: Mapping[str, Any]) -> tuple[float, float] | None:
