@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...fused import FusionSpec
@@ -103,18 +103,8 @@ def _component_label(name: str) -> str:
     return f"{head}:{tail}" if sep and head and tail.isdigit() else name
 
 
-def importance_section(
-    ctx: EvalContext, value: Any, best_fusion: dict[str, Any] | None
-) -> Section | None:
-    """Per-segment and per-stream importance (``Results.extra["importance"]``, a list of
-    :func:`fusionlab.importance.summary` rows): a formatted table and a bar plot.
-
-    Returns None when ``value`` is missing or not in that form (it is then shown generically).
-    """
-    if not isinstance(value, (list, tuple)) or not value:
-        return None
-    if not all(isinstance(r, Mapping) and _IMPORTANCE_KEYS <= set(r) for r in value):
-        return None
+def _importance_rows(value: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The table rows of :func:`fusionlab.importance.summary` rows."""
     rows: list[dict[str, Any]] = []
     for r in value:
         group = f"segments of {r['stream']}" if r["over"] == "segments" else str(r["over"])
@@ -132,20 +122,24 @@ def importance_section(
                 "confident": r["most_confident_rate"],
             }
         )
-    cols = [
-        Column("group", "components"),
-        Column("component", "component"),
-        Column("domain", "domain"),
-        Column("alone", "alone %", "pct"),
-        Column("full", "all, mean fusion %", "pct"),
-        Column("drop", "leave-one-out drop (points)", "signed_pct"),
-        Column("shapley", "Shapley value (points)", "signed_pct"),
-        Column("learned", "learned weight", "decimal"),
-        Column("confident", "most confident %", "pct"),
-    ]
-    chance = float(value[0]["empty_value"])
-    n_classes = round(1 / chance) if chance > 0 else ctx.n_classes
-    cap = (
+    return rows
+
+
+_IMPORTANCE_COLUMNS = [
+    Column("group", "components"),
+    Column("component", "component"),
+    Column("domain", "domain"),
+    Column("alone", "alone %", "pct"),
+    Column("full", "all, mean fusion %", "pct"),
+    Column("drop", "leave-one-out drop (points)", "signed_pct"),
+    Column("shapley", "Shapley value (points)", "signed_pct"),
+    Column("learned", "learned weight", "decimal"),
+    Column("confident", "most confident %", "pct"),
+]
+
+
+def _importance_caption(chance: float, n_classes: int) -> str:
+    return (
         "Importance of each segment within its stream and of each stream, for the top-1 "
         "accuracy of mean fusion (sum rule in the prob domain, product rule in logit). "
         "Alone: the component by itself. All: mean fusion of every component of the group. "
@@ -159,11 +153,12 @@ def importance_section(
         "confident: the share of videos on which the component has the highest top-class "
         "probability (ties to the first component)."
     )
-    blocks: list[Block] = [table(rows, cols, cap)]
-    domains = list(dict.fromkeys(str(r["domain"]) for r in value))
-    dom = domains[0]
-    if best_fusion is not None and best_fusion["domain"] in domains:
-        dom = str(best_fusion["domain"])
+
+
+def _importance_groups(
+    value: Sequence[Mapping[str, Any]], rows: list[dict[str, Any]], dom: str
+) -> list[dict[str, Any]]:
+    """The panels of the importance figure: one per group of components, in domain ``dom``."""
     groups: list[dict[str, Any]] = []
     for r, row in zip(value, rows, strict=True):
         if r["domain"] != dom:
@@ -187,6 +182,31 @@ def importance_section(
         g["components"].append(label)
         g["alone"].append(float(r["alone_top1"]))
         g["shapley"].append(float(r["shapley"]))
+    return groups
+
+
+def importance_section(
+    ctx: EvalContext, value: Any, best_fusion: dict[str, Any] | None
+) -> Section | None:
+    """Per-segment and per-stream importance (``Results.extra["importance"]``, a list of
+    :func:`fusionlab.importance.summary` rows): a formatted table and a bar plot.
+
+    Returns None when ``value`` is missing or not in that form (it is then shown generically).
+    """
+    if not isinstance(value, (list, tuple)) or not value:
+        return None
+    if not all(isinstance(r, Mapping) and _IMPORTANCE_KEYS <= set(r) for r in value):
+        return None
+    rows = _importance_rows(value)
+    chance = float(value[0]["empty_value"])
+    n_classes = round(1 / chance) if chance > 0 else ctx.n_classes
+    cap = _importance_caption(chance, n_classes)
+    blocks: list[Block] = [table(rows, _IMPORTANCE_COLUMNS, cap)]
+    domains = list(dict.fromkeys(str(r["domain"]) for r in value))
+    dom = domains[0]
+    if best_fusion is not None and best_fusion["domain"] in domains:
+        dom = str(best_fusion["domain"])
+    groups = _importance_groups(value, rows, dom)
     if groups:
         blocks.append(
             FigureBlock(

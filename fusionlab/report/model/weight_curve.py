@@ -3,34 +3,47 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ... import kernels
 from ...fused import FusionSpec
-from .blocks import Block, Column, EvaluationFacts, FigureBlock, Paragraph, Section, table
+from .blocks import Block, Column, EvaluationFacts, FigureBlock, IntArray, Paragraph, Section, table
 from .context import EvalContext
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _stream_title(name: str) -> str:
     return "RGB" if name.lower() == "rgb" else name
 
 
-def _compositions(total: int, k: int) -> list[tuple[int, ...]]:
-    """All k-tuples of non-negative integers summing to ``total``, lexicographic."""
-    if k == 1:
-        return [(total,)]
-    out = []
-    for first in range(total + 1):
-        for rest in _compositions(total - first, k - 1):
-            out.append((first, *rest))
-    return out
+@dataclass(eq=False)
+class _Grid:
+    """The weight grid of one evaluation and its accuracies.
+
+    ``comps`` (P, K) integer weights summing to ``total``, in fusionlab.search's
+    (lexicographic) order; ``tie_key`` their distance to equal weights; ``rights``
+    the videos right at each point, per domain; ``best_of`` the row of ``frame``
+    of each domain's best point.
+    """
+
+    streams: list[str]
+    domains: Sequence[str]
+    total: int
+    comps: IntArray
+    tie_key: IntArray
+    rights: dict[str, list[int]]
+    best_of: dict[str, int]
+    frame: pd.DataFrame
 
 
-def weight_curve_section(
-    ctx: EvalContext, fact: EvaluationFacts, best_fusion: dict[str, Any] | None, steps: int
-) -> Section | None:
-    """The report's own weight grid over two or three streams.
+def _grid(ctx: EvalContext, steps: int) -> _Grid:
+    """Top-1 accuracy of the weighted mean (after mean consensus) at every grid point.
 
     The optimum is chosen as :mod:`fusionlab.search` chooses it
     (:func:`~fusionlab.search.select_best`): most videos right, ties to the point
@@ -42,19 +55,18 @@ def weight_curve_section(
     from ...search import select_best, uniform_distance
 
     streams = list(ctx.ev.streams)
-    if len(streams) not in (2, 3):
-        return None
     keys = tuple((s, ctx.ev.epochs(s)[-1]) for s in streams)
     domains = list(ctx.opts.domains)
     total = steps if len(streams) == 2 else max(1, steps // 2)
-    comps = _compositions(total, len(streams))
-    tie_key = uniform_distance(np.array(comps, dtype=np.int64), total)
+    k = len(streams)
+    comps = kernels.compositions(total, [0] * k, [total] * k)
+    tie_key = uniform_distance(comps, total)
     recs = []
     best_of: dict[str, int] = {}
     rights: dict[str, list[int]] = {}
     for d in domains:
         n_right = rights[d] = []
-        for comp in comps:
+        for comp in comps.tolist():
             # Integer weights: normalised exactly (rules.normalize_weights), so the 1:1
             # point equals the table's 1:1 row bit for bit.
             spec = FusionSpec("two-level", keys, "mean", "weighted", d, tuple(map(float, comp)))
@@ -72,7 +84,12 @@ def weight_curve_section(
         best_of[d] = len(recs) - len(comps) + select_best(n_right, tie_key)
     df = pd.DataFrame(recs)
     df["best"] = [i in best_of.values() for i in range(len(df))]
-    fact.weight_curve = df
+    return _Grid(streams, domains, total, comps, tie_key, rights, best_of, df)
+
+
+def _best_table(g: _Grid) -> Block:
+    """The best point of each domain, and the accuracy at equal weights."""
+    df, streams = g.frame, g.streams
     wcols = [f"w_{s}" for s in streams]
     cols = [Column("domain", "domain")]
     cols += [
@@ -81,8 +98,8 @@ def weight_curve_section(
     ]
     cols += [Column("top1", "top-1 %", "pct"), Column("equal", "equal weights %", "pct")]
     rows = []
-    for d in domains:
-        br = df.iloc[best_of[d]]
+    for d in g.domains:
+        br = df.iloc[g.best_of[d]]
         sub = df[df["domain"] == d]
         eq = sub[np.isclose(sub[wcols].to_numpy(), 1 / len(streams)).all(axis=1)]
         rows.append(
@@ -93,19 +110,26 @@ def weight_curve_section(
                 "equal": float(eq["top1"].iloc[0]) if len(eq) else math.nan,
             }
         )
-    step = 1 / total
-    names = [_stream_title(s) for s in streams]
-    if len(streams) == 2:
+    return table(rows, cols, sortable=False)
+
+
+def _caption(ctx: EvalContext, g: _Grid) -> str:
+    """What the grid is, how ties are broken, and how it relates to the tuned table's grid."""
+    from ...search import select_best
+
+    step = 1 / g.total
+    names = [_stream_title(s) for s in g.streams]
+    if len(g.streams) == 2:
         what = (
             f"the {names[1]} weight α in [0, 1] at step {step:g} (the {names[0]} weight is "
-            f"1 − α; {total + 1} points)"
+            f"1 − α; {g.total + 1} points)"
         )
         order = (
             f"then to the first in fusionlab.search's enumeration order, which counts the "
             f"{names[0]} weight up from 0 (so the larger α)"
         )
     else:
-        what = f"the simplex of weights at step {step:g} ({len(comps)} points)"
+        what = f"the simplex of weights at step {step:g} ({len(g.comps)} points)"
         order = (
             "then to the first in fusionlab.search's enumeration order (lexicographic in the "
             f"{':'.join(names)} weights)"
@@ -118,21 +142,32 @@ def weight_curve_section(
     )
     grid_step = getattr(ctx.opts, "grid_step", None)
     tuned_grid = any(r.get("level") == "grid" and r.get("over") == "streams" for r in ctx.tuned)
-    if tuned_grid and grid_step is not None and not math.isclose(float(grid_step), step):
-        cap += f" The tuned table's grid uses step {float(grid_step):g}"
-        coarse = round(1 / float(grid_step))
-        if math.isclose(coarse * float(grid_step), 1.0) and coarse < total and total % coarse == 0:
-            # the tuned grid's points are among these: the same rule on them alone
-            on = np.flatnonzero((np.array(comps) % (total // coarse) == 0).all(axis=1))
-            picks = []
-            for d in domains:
-                j = on[select_best([rights[d][i] for i in on], tie_key[on])]
-                picks.append(f"{':'.join(f'{c / total:g}' for c in comps[j])} ({d})")
-            cap += (
-                f"; on its points alone the same rule picks {':'.join(names)} {', '.join(picks)}."
-            )
-        else:
-            cap += ", so its best weights can differ where the accuracy is flat."
+    if not (tuned_grid and grid_step is not None and not math.isclose(float(grid_step), step)):
+        return cap
+    cap += f" The tuned table's grid uses step {float(grid_step):g}"
+    coarse, total = round(1 / float(grid_step)), g.total
+    nested = math.isclose(coarse * float(grid_step), 1.0) and coarse < total
+    if not (nested and total % coarse == 0):
+        return cap + ", so its best weights can differ where the accuracy is flat."
+    # the tuned grid's points are among these: the same rule on them alone
+    on = np.flatnonzero((g.comps % (total // coarse) == 0).all(axis=1))
+    picks = []
+    for d in g.domains:
+        j = on[select_best([g.rights[d][i] for i in on], g.tie_key[on])]
+        picks.append(f"{':'.join(f'{c / total:g}' for c in g.comps[j].tolist())} ({d})")
+    return cap + f"; on its points alone the same rule picks {':'.join(names)} {', '.join(picks)}."
+
+
+def weight_curve_section(
+    ctx: EvalContext, fact: EvaluationFacts, best_fusion: dict[str, Any] | None, steps: int
+) -> Section | None:
+    """The report's own weight grid over two or three streams (see :func:`_grid`)."""
+    if len(ctx.ev.streams) not in (2, 3):
+        return None
+    g = _grid(ctx, steps)
+    fact.weight_curve = g.frame
+    streams, domains = g.streams, g.domains
+    names = [_stream_title(s) for s in streams]
     plot = "weight_curve" if len(streams) == 2 else "weight_heatmap"
     dom = None
     if best_fusion is not None and best_fusion["domain"] in domains:
@@ -151,11 +186,11 @@ def weight_curve_section(
         fig_cap,
         plot,
         {
-            "frame": df,
+            "frame": g.frame,
             "streams": streams,
             "domain": dom or domains[0],
             "title": f"Stream weights — {ctx.ev.name}",
         },
     )
-    blocks: list[Block] = [Paragraph(cap), table(rows, cols, sortable=False), fig]
+    blocks: list[Block] = [Paragraph(_caption(ctx, g)), _best_table(g), fig]
     return Section("Stream weights (computed by the report, oracle)", blocks)
