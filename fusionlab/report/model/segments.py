@@ -97,12 +97,6 @@ _IMPORTANCE_KEYS = frozenset(
 )
 
 
-def _component_label(name: str) -> str:
-    """``rgb/seg1`` -> ``rgb:1`` (as in the complementarity tables); other names as they are."""
-    head, sep, tail = name.rpartition("/seg")
-    return f"{head}:{tail}" if sep and head and tail.isdigit() else name
-
-
 def _importance_rows(value: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The table rows of :func:`fusionlab.importance.summary` rows."""
     rows: list[dict[str, Any]] = []
@@ -112,7 +106,7 @@ def _importance_rows(value: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
         rows.append(
             {
                 "group": group,
-                "component": _component_label(str(r["component"])),
+                "component": str(r["component"]),
                 "domain": r["domain"],
                 "alone": r["alone_top1"],
                 "full": r["full_top1"],
@@ -177,8 +171,9 @@ def _importance_groups(
             )
         g = groups[-1]
         label = row["component"]
-        if g["stream"] is not None and label.startswith(f"{g['stream']}:"):
-            label = label[len(str(g["stream"])) + 1 :]  # the panel names the stream
+        prefix = f"{g['stream']}/seg"  # the spelling of fusionlab.weights.component_name
+        if g["stream"] is not None and label.startswith(prefix) and label[len(prefix) :].isdigit():
+            label = label[len(prefix) :]  # the panel names the stream, its axis the segment
         g["components"].append(label)
         g["alone"].append(float(r["alone_top1"]))
         g["shapley"].append(float(r["shapley"]))
