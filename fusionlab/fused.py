@@ -24,7 +24,7 @@ from .rules import Domain
 from .scores import Evaluation
 from .weights import format_weights
 
-__all__ = ["FusionSpec", "LogProbCache", "known_labels", "row_labels", "row_metrics"]
+__all__ = ["FusionSpec", "LogProbCache", "known_labels", "row_label", "row_labels", "row_metrics"]
 
 Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -239,3 +239,19 @@ def row_metrics(
         "ece": metrics.ece(y, logp),
         "correct": correct,
     }
+
+
+def row_label(r: Mapping[str, Any]) -> str:
+    """A short readable label of a results row, e.g. ``rgb+flow mean→mean (logit)``."""
+    spec: FusionSpec = r["spec"]
+    dom = "" if spec.domain == "any" else f" ({spec.domain})"
+    if spec.level == "segment":
+        return f"{spec.streams_label} {spec.consensus_label}"
+    if spec.level == "single":
+        return f"{spec.streams_label} {spec.consensus_label}{dom}"
+    fusion = spec.fusion or ""
+    if spec.weights is not None:
+        fusion = f"{fusion} {spec.weights_label}"
+    if spec.level == "flat":
+        return f"{spec.streams_label} flat {fusion}{dom}"
+    return f"{spec.streams_label} {spec.consensus_label}→{fusion}{dom}"

@@ -37,7 +37,7 @@ from fusionlab import cli, explorer, scores, synth
 from fusionlab.evaluate import EvaluateOptions, Results, evaluate
 from fusionlab.explorer import _data as fxd
 from fusionlab.explorer import encoding as fxe
-from fusionlab.report._format import format_cell
+from fusionlab.report.format import format_cell
 from fusionlab.scores import ScoreSet
 
 # --------------------------------------------------------------------------- inputs

@@ -23,7 +23,7 @@ from fusionlab import cli, scores, synth
 from fusionlab.errors import UsageError
 from fusionlab.evaluate import EvaluateOptions, Results, evaluate_files
 from fusionlab.report import build_model, check_out_dir, figures, write_report
-from fusionlab.report._format import Slugger, format_cell, md_escape
+from fusionlab.report.format import Slugger, format_cell, md_escape
 from fusionlab.report.model import Table
 
 GOLDEN = Path(__file__).parent / "golden" / "report.md"
@@ -514,7 +514,7 @@ def test_importance_section_is_formatted_and_plotted(small_results: Results) -> 
     assert "alone_top1" not in md and "most_confident_rate" not in md
     first = imp_rows[0]
     alone = format_cell(first["alone_top1"], "pct")
-    assert f"| segments of rgb | rgb:1 | {first['domain']} | {alone} |" in md
+    assert f"| segments of rgb | rgb/seg1 | {first['domain']} | {alone} |" in md
     # the figure: one panel per group, Shapley values add up to all - chance (efficiency)
     assert fig.plot == "importance" and fig.name == "importance"
     groups = fig.data["groups"]

@@ -10,7 +10,7 @@ from ..evaluate import EvaluateOptions, evaluate, load_evaluations
 from ..explorer import build_data, page_numbers, write_page
 from ..jsonio import SCHEMA_VERSION, dumps
 from ..output import write_output
-from ..report._format import format_cell
+from ..report.format import format_cell
 from ..scores import Evaluation
 from ..weights import (
     WELL_KNOWN_STREAMS,

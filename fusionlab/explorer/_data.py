@@ -20,6 +20,7 @@ import numpy.typing as npt
 from .. import metrics, rules
 from ..errors import UsageError
 from ..evaluate import FusionSpec, LogProbCache, Results, known_labels
+from ..fused import row_label
 from ..rules import Domain
 from ..scores import Evaluation
 from .encoding import (
@@ -206,8 +207,6 @@ def page_numbers(
     pred = metrics.predict(fused)
     top1 = float(c1.mean())
     best = _best_single(results, ev)
-    from ..report.model import row_label
-
     return {
         "top1": top1,
         "top5": float(c5.mean()),
@@ -459,8 +458,6 @@ def build_evaluation(
     segments: bool = True,
 ) -> EvaluationData:
     """Build the data of one evaluation (stream families, and segment families if asked)."""
-    from ..report.model import row_label
-
     known, y = known_labels(ev)
     keys = latest_keys(ev)
     c = ev.n_classes

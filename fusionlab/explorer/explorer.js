@@ -63,7 +63,7 @@
     return (neg ? "-" : "") + s;
   }
 
-  /* fusionlab.report._format.format_cell(v, "pct") and (v, "signed_pct"). */
+  /* fusionlab.report.format.format_cell(v, "pct") and (v, "signed_pct"). */
   function pct(v) { return v === null || Number.isNaN(v) ? "" : fixed(100 * v, 2); }
   function signedPct(v) {
     if (v === null || Number.isNaN(v)) { return ""; }

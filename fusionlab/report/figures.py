@@ -378,6 +378,23 @@ def _wrap_title(title: str, *, width_in: float, size: float) -> str:
     return "\n".join(lines)
 
 
+def _write_counts(ax: Axes, cm: np.ndarray[Any, Any], frac: np.ndarray[Any, Any]) -> None:
+    """The count of each non-empty cell of a confusion matrix, written in the cell."""
+    c = cm.shape[0]
+    for i in range(c):
+        for j in range(c):
+            if cm[i, j]:
+                ax.text(
+                    j,
+                    i,
+                    str(int(cm[i, j])),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if frac[i, j] > 0.55 else "#222222",
+                )
+
+
 def confusion(data: Mapping[str, Any], *, ax: Axes | None = None) -> Figure:
     """Row-normalised confusion matrix with class names on both axes.
 
@@ -450,18 +467,7 @@ def confusion(data: Mapping[str, Any], *, ax: Axes | None = None) -> Figure:
         sp.set_visible(True)
         sp.set_color("#999999")
     if c <= 15:
-        for i in range(c):
-            for j in range(c):
-                if cm[i, j]:
-                    ax.text(
-                        j,
-                        i,
-                        str(int(cm[i, j])),
-                        ha="center",
-                        va="center",
-                        fontsize=8,
-                        color="white" if frac[i, j] > 0.55 else "#222222",
-                    )
+        _write_counts(ax, cm, frac)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title(title)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..output import atomic_write_bytes
-from ._format import Slugger, md_escape
+from .format import Slugger, md_escape
 
 if TYPE_CHECKING:
     import jinja2

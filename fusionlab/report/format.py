@@ -1,7 +1,8 @@
-"""Cell formatting, Markdown escaping and heading anchors shared by both renderers.
+"""Cell formatting, Markdown escaping and heading anchors shared by the renderers.
 
 Both the Markdown and the HTML report format every number through
-:func:`format_cell`, so the two documents always show the same text.
+:func:`format_cell`, so the two documents always show the same text; the
+fusion explorer (:mod:`fusionlab.explorer`) formats its numbers with it too.
 """
 
 from __future__ import annotations
