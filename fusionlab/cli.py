@@ -27,7 +27,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "report": ("fusionlab.commands.report", "write the Markdown and HTML report"),
     "grid": ("fusionlab.search", "grid search over fusion weights, oracle and honest"),
     "import": ("fusionlab.importers", "convert other tools' score files to format version 1"),
-    "diversity": ("fusionlab.diversity", "complementarity, subsets and error analysis"),
+    "diversity": ("fusionlab.commands.diversity", "complementarity, subsets and error analysis"),
     "explorer": (
         "fusionlab.explorer",
         "the fusion explorer's numbers for given weights; --html writes the page",

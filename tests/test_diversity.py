@@ -17,8 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fusionlab import cli, diversity, rules, synth
+from fusionlab.diversity import grid, subset_search
 from fusionlab.errors import UsageError
 from fusionlab.evaluate import EvaluateOptions, FusionSpec, evaluate, load_evaluations
+from fusionlab.evaluate.diversity import diversity_for
 from fusionlab.scores import Evaluation, ScoreSet, build, group
 
 _X: Any = "x"  # an invalid domain
@@ -304,8 +306,8 @@ def test_subset_accuracy_equals_brute_force(
     seed: int, masked: bool, implied: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if implied:  # force the dominance pruning on these small grids, and tiny blocks
-        monkeypatch.setattr(diversity, "_IMPLIED_MIN_POINTS", 0)
-        monkeypatch.setattr(diversity, "_BLOCK_ELEMENTS", 7)
+        monkeypatch.setattr(subset_search, "_IMPLIED_MIN_POINTS", 0)
+        monkeypatch.setattr(grid, "_BLOCK_ELEMENTS", 7)
     rng = np.random.default_rng(seed)
     n, k, c = 80, 4, 5
     y = rng.integers(0, c, n)
@@ -373,7 +375,7 @@ def test_composition_margins_order() -> None:
         for total, rows in ((10, 1000), (4, 2)):
             d = rng.normal(size=(m, 7))
             w = diversity.weight_compositions(m, step=1 / total).astype(float)
-            gen = diversity._composition_margins(d, total, max_rows=rows)
+            gen = grid.composition_margins(d, total, max_rows=rows)
             blocks = [b.copy() for b in gen]  # the block buffer is reused
             got = np.concatenate(blocks) if blocks else np.zeros((0, 7))
             np.testing.assert_allclose(got, w @ d, rtol=1e-12, atol=1e-12)
@@ -667,7 +669,7 @@ def test_per_class_hand_computed() -> None:
 def test_diversity_for_results() -> None:
     ev = _evaluation(seed=2)
     res = evaluate([ev], options=EvaluateOptions(bootstrap=0), progress=False)
-    out = diversity.diversity_for(res)
+    out = diversity_for(res)
     t = out[ev.name]
     assert set(diversity.TABLES) <= set(t)
     top = next(r for r in res.rows(ev.name) if r["level"] in ("two-level", "flat"))
@@ -682,7 +684,7 @@ def test_diversity_for_results() -> None:
     spec = FusionSpec(
         "two-level", tuple((st_, None) for st_ in ("rgb", "flow")), "mean", "max", "any"
     )
-    out2 = diversity.diversity_for(res, fusion=spec)
+    out2 = diversity_for(res, fusion=spec)
     assert out2[ev.name]["fusion"].startswith("rgb+flow mean max")
 
 
@@ -736,7 +738,7 @@ def test_cli_json(score_files: list[str], tmp_path: Path) -> None:
     # the same numbers as the Python API
     _, evs = load_evaluations(score_files)
     res = evaluate(evs, options=EvaluateOptions(domains=("logit",), bootstrap=0), progress=False)
-    api = diversity.diversity_for(res)["tiny/split1/test"]
+    api = diversity_for(res)["tiny/split1/test"]
     assert d["summary"] == api["summary"]
     assert (
         sub[("rgb", "1+2")]["mean_acc"] == api["subsets"].loc[("rgb", "logit", "1+2"), "mean_acc"]
