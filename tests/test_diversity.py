@@ -474,7 +474,7 @@ def test_subset_lookup_by_label() -> None:
     assert notes == []
     row = table.loc[("rgb", "prob", "1+2")]
     assert row["members"] == ("1", "2") and row["n_members"] == 2
-    assert ("flat", "prob", "rgb:1+flow:2") in table.index
+    assert ("flat", "prob", "rgb/seg1+flow/seg2") in table.index
 
 
 def test_subsets_skip_large_sets() -> None:
@@ -539,7 +539,7 @@ def test_full_subset_equals_main_table(kind: str, mask: bool) -> None:
         if spec.level == "single" and spec.consensus == "mean":
             assert table.loc[(spec.streams[0][0], spec.domain, "1+2+3"), "mean_acc"] == r["top1"]
         elif spec.level == "flat" and spec.fusion == "mean":
-            full = "+".join(f"{s}:{j}" for s in ("rgb", "flow") for j in (1, 2, 3))
+            full = "+".join(f"{s}/seg{j}" for s in ("rgb", "flow") for j in (1, 2, 3))
             assert table.loc[("flat", spec.domain, full), "mean_acc"] == r["top1"]
         elif spec.level == "segment" and not mask:
             seg = str((spec.segment or 0) + 1)
@@ -734,7 +734,7 @@ def test_cli_json(score_files: list[str], tmp_path: Path) -> None:
     assert {r["domain"] for r in d["pairwise"]} == {"logit", "any"}
     sub = {(r["set"], r["subset"]): r for r in d["subsets"]}
     assert sub[("rgb", "1+2")]["members"] == ["1", "2"]
-    assert 0 <= sub[("flat", "rgb:1+flow:1")]["best_acc"] <= 1
+    assert 0 <= sub[("flat", "rgb/seg1+flow/seg1")]["best_acc"] <= 1
     # the same numbers as the Python API
     _, evs = load_evaluations(score_files)
     res = evaluate(evs, options=EvaluateOptions(domains=("logit",), bootstrap=0), progress=False)
@@ -790,7 +790,7 @@ def test_plots() -> None:
     ev = _evaluation()
     fig = diversity.plot_q_heatmap(diversity.pairwise(ev))
     assert isinstance(fig, Figure)
-    assert [t.get_text() for t in fig.axes[0].get_xticklabels()][:2] == ["rgb:1", "rgb:2"]
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()][:2] == ["rgb/seg1", "rgb/seg2"]
     table, _ = diversity.subsets(ev, domains=("prob",))
     fig2 = diversity.plot_subset_accuracy(table, which="flat")
     assert len(fig2.axes[0].patches) == 63

@@ -70,7 +70,8 @@ component the fusion combines is wrong, the fusion is right).
 Subsets
 -------
 Subsets are labelled by their 1-based members joined with ``+`` (``"1+2"``
-for segments 1 and 2 of a stream; ``"rgb:1+flow:2"`` in the flat set) and
+for segments 1 and 2 of a stream; ``"rgb/seg1+flow/seg2"`` in the flat set, components named as
+:func:`fusionlab.weights.component_name` spells them) and
 indexed by ``(set, domain, subset)``, so "segments 1 and 2 of rgb" is
 ``df.loc[("rgb", "prob", "1+2")]``. ``mean_acc`` is
 ``rules.fuse("mean", x[:, members], mask[:, members])``; the full set equals

@@ -1,9 +1,10 @@
 """The component sets of one evaluation and their pair statistics and oracle accuracies.
 
 Components are the streams (each under mean segment consensus, per domain),
-the segments (every stream x segment of the latest epochs, named ``rgb:1``)
-and the epochs of each stream (mean consensus, per domain), over the videos
-with a known label.
+the segments (every stream x segment of the latest epochs, named
+``rgb/seg1`` as :func:`fusionlab.weights.component_name` spells them) and the
+epochs of each stream (mean consensus, per domain), over the videos with a
+known label.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..errors import UsageError
 from ..fused import LogProbCache, known_labels
 from ..rules import DOMAINS, Domain
 from ..scores import Evaluation
+from ..weights import component_name
 from .pairs import PAIR_COLUMNS, oracle_accuracy, pairwise_table
 
 if TYPE_CHECKING:
@@ -95,7 +97,7 @@ def component_sets(ev: Evaluation, domains: Sequence[Domain]) -> Iterator[Compon
     seg_rows: list[BoolArray] = []
     for key in keys:
         c = segment_correct(ev, key, known, y, cache)
-        labels = [f"{key[0]}:{j + 1}" for j in range(c.shape[0])]
+        labels = [component_name(key[0], j) for j in range(c.shape[0])]
         yield ComponentSet("segments", key[0], "any", labels, c)
         seg_labels += labels
         seg_rows.append(c)
@@ -130,7 +132,7 @@ def pairwise(ev: Evaluation, *, domains: Sequence[Domain] = DOMAINS) -> pd.DataF
     * ``streams``: each stream's latest epoch under mean segment consensus,
       one block per domain (only with two or more streams);
     * ``segments``: every stream x segment of the latest epochs alone
-      (domain ``"any"``; labels ``"rgb:1"``), all pairs within and across
+      (domain ``"any"``; labels ``"rgb/seg1"``), all pairs within and across
       streams;
     * ``epochs``: each epoch of a stream under mean consensus, per domain
       (only for streams with two or more epochs).

@@ -24,6 +24,7 @@ from ..errors import UsageError
 from ..fused import LogProbCache, known_labels
 from ..rules import DOMAINS, Domain
 from ..scores import Evaluation
+from ..weights import component_name
 from .components import check_domains, stream_keys
 from .grid import Margins, grid_total, weight_compositions
 
@@ -405,7 +406,7 @@ def subsets(
 
     Uses the latest epoch of each stream and the videos with a known label.
     Sets are the stream names (members ``"1"``, ``"2"``, ...) and ``"flat"``
-    (every stream x segment, members ``"rgb:1"``, ...; only with two or more
+    (every stream x segment, members ``"rgb/seg1"``, ...; only with two or more
     streams). A set with more than ``max_components`` components is skipped
     and named in the returned notes.
 
@@ -429,7 +430,7 @@ def subsets(
         xs = [cache.get(k)[known] for k in keys]
         ms = [None if ev.sets[k].segment_mask is None else ev.sets[k].segment_mask for k in keys]
         x, m = rules.flat_components(xs, [None if mm is None else mm[known] for mm in ms])
-        labels = [f"{k[0]}:{j + 1}" for k in keys for j in range(ev.sets[k].n_segments)]
+        labels = [component_name(k[0], j) for k in keys for j in range(ev.sets[k].n_segments)]
         jobs.append(("flat", x, m, labels))
     frames, notes = [], []
     for name, x, m, labels in jobs:

@@ -2,7 +2,8 @@
 
 Renders the tables of :func:`fusionlab.evaluate.diversity.diversity_for`
 (computed by :mod:`fusionlab.diversity`); computes nothing. List cells (a
-subset's members, its best weights) are joined with ``:`` in CSV and text.
+subset's members, its best weights) are joined with ``;`` in CSV and text,
+as everywhere in fusionlab's CSV (stream names cannot hold ``;``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ __all__ = ["LIST_SEPARATOR", "Format", "format_diversity", "videos_csv"]
 
 Format = Literal["table", "json", "csv"]
 #: Separator of the items of a list cell (tuple) in CSV and text tables.
-LIST_SEPARATOR = ":"
+LIST_SEPARATOR = ";"
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -100,7 +101,7 @@ def format_diversity(
     [0, 1]. JSON is a list with one object per evaluation (tables as lists of
     row objects, NaN as null). CSV is one long table: a ``table`` column
     naming the source table, then the union of the tables' columns (tuples
-    joined with ``:``).
+    joined with ``;``).
     """
     import pandas as pd
 
