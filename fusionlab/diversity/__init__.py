@@ -75,7 +75,9 @@ for segments 1 and 2 of a stream; ``"rgb/seg1+flow/seg2"`` in the flat set, comp
 indexed by ``(set, domain, subset)``, so "segments 1 and 2 of rgb" is
 ``df.loc[("rgb", "prob", "1+2")]``. ``mean_acc`` is
 ``rules.fuse("mean", x[:, members], mask[:, members])``; the full set equals
-the main table's mean consensus (single stream) or flat mean row.
+the main table's mean consensus (single stream) or flat mean row. It is
+computed by :func:`mean_subset_right`, the one engine of "mean fusion over
+every subset" (:func:`fusionlab.importance.subset_accuracies` uses it too).
 
 ``best_acc`` is the best fixed-weight fusion ``rules.fuse("weighted", ...)``
 (``sum_k w_k v_k`` with ``v = exp(x)`` or ``x``) over the closed simplex of the

@@ -42,6 +42,7 @@ IntArray = npt.NDArray[np.int64]
 
 
 def stream_keys(ev: Evaluation) -> list[tuple[str, int | None]]:
+    """``(stream, latest epoch)`` of every stream of ``ev``, in stream order."""
     return [(s, ev.epochs(s)[-1]) for s in ev.streams]
 
 
@@ -78,6 +79,8 @@ def segment_correct(
 
 @dataclass(frozen=True)
 class ComponentSet:
+    """One set of components of an evaluation and their correctness on the known videos."""
+
     group: Literal["streams", "segments", "epochs"]
     set: str
     domain: str
@@ -86,6 +89,7 @@ class ComponentSet:
 
 
 def component_sets(ev: Evaluation, domains: Sequence[Domain]) -> Iterator[ComponentSet]:
+    """The streams (per domain), the segments of each stream, the flat set, the epochs."""
     known, y = known_labels(ev)
     cache = LogProbCache(ev)
     keys = stream_keys(ev)
@@ -114,6 +118,7 @@ def component_sets(ev: Evaluation, domains: Sequence[Domain]) -> Iterator[Compon
 
 
 def check_domains(domains: Sequence[str]) -> tuple[Domain, ...]:
+    """The domains as a tuple of ``"prob"``/``"logit"``; UsageError if unknown or none."""
     out: list[Domain] = []
     for d in domains:
         if d not in DOMAINS:
