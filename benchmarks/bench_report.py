@@ -71,8 +71,9 @@ def main() -> int:
         cpu = cpus[walls.index(wall)]
 
         # Stages, in this process (imports already warm except matplotlib/seaborn).
-        from fusionlab import diversity, explorer
+        from fusionlab import explorer
         from fusionlab.evaluate import evaluate_files
+        from fusionlab.evaluate.diversity import diversity_for
         from fusionlab.report import model as report_model
         from fusionlab.report import render
 
@@ -87,7 +88,7 @@ def main() -> int:
         doc = render.render_html(mdl, figs)
         page = explorer.render_page(mdl.explorer, names=[ev.name for ev in res.evaluations])
         t4 = time.perf_counter()
-        diversity.diversity_for(res)
+        diversity_for(res)
         t5 = time.perf_counter()
         explorer.build_data(res)
         t6 = time.perf_counter()

@@ -30,7 +30,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "fusionlab.commands.import_",
         "convert other tools' score files to format version 1",
     ),
-    "diversity": ("fusionlab.diversity", "complementarity, subsets and error analysis"),
+    "diversity": ("fusionlab.commands.diversity", "complementarity, subsets and error analysis"),
     "explorer": (
         "fusionlab.commands.explorer",
         "the fusion explorer's numbers for given weights; --html writes the page",

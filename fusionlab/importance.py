@@ -23,14 +23,12 @@ given as LOG-probabilities ``x`` of shape (n_videos, K, n_classes):
     (highest maximum class probability; ties to the lowest component index).
 
 Mean fusion over a subset is the sum rule (``domain="prob"``) or product rule
-(``"logit"``) of its members, evaluated exactly as the reference weighted
-fusion of :mod:`fusionlab.search` with 0/1 weights, i.e. on the undivided sums
-(dividing by |S| changes a decision only where it rounds two sums one float
-step apart into an exact tie, so in rare cases a value can differ from the
-evaluate table's mean row). With a mask, missing components are left out per
-video, and a video none of whose valid components is in ``S`` counts as wrong
-for ``S``, as in the evaluate table's segment rows and in
-:mod:`fusionlab.diversity`.
+(``"logit"``) of its members, ``rules.fuse("mean")`` bit for bit, as in the
+evaluate table's mean rows and the subset tables of :mod:`fusionlab.diversity`:
+both use the one engine :func:`fusionlab.diversity.mean_subset_right`. With a
+mask, missing components are left out per video, and a video none of whose
+valid components is in ``S`` counts as wrong for ``S``, as in the evaluate
+table's segment rows.
 """
 
 from __future__ import annotations
@@ -68,13 +66,6 @@ Domain = Literal["prob", "logit"]
 MAX_SHAPLEY_COMPONENTS = 12
 
 
-def _subset_weights(k: int) -> Array:
-    """0/1 rows of every non-empty subset, row ``s - 1`` for bitmask ``s`` (bit j = component j)."""
-    masks = np.arange(1, 1 << k)
-    out: Array = ((masks[:, None] >> np.arange(k)[None, :]) & 1).astype(np.float64)
-    return out
-
-
 def subset_accuracies(
     x: npt.ArrayLike,
     y: npt.ArrayLike,
@@ -106,31 +97,17 @@ def subset_accuracies(
     >>> subset_accuracies(x, [0, 1], domain="prob").tolist()
     [0.5, 1.0, 0.5, 0.5]
     """
-    from .search import grid_accuracy
-    from .validation import check_x
+    from .diversity import mean_subset_right
+    from .validation import check_domain, check_mask, check_x, check_y
 
     xa = check_x(x)
-    k = xa.shape[1]
+    n, k, c = xa.shape
     if k > MAX_SHAPLEY_COMPONENTS:
         raise UsageError(f"exact subsets need at most {MAX_SHAPLEY_COMPONENTS} components, got {k}")
-    subsets = _subset_weights(k)
-    ga = grid_accuracy(xa, y, subsets, mask, domain=domain, k=1)
-    out = np.empty(1 << k)
-    out[0] = 1.0 / xa.shape[2]
-    out[1:] = ga.accuracy(1)
-    if mask is not None:
-        # A video with none of a subset's components counts as wrong for that subset,
-        # as in the segment rows of the evaluate table and in fusionlab.diversity. The
-        # weighted rules fall back to all of the video's present components there;
-        # take back the videos that fallback got right.
-        from .search import fuse_weighted
-
-        m = np.asarray(mask, dtype=bool)
-        if not m.all():
-            ya = np.asarray(y)
-            fallback = np.argmax(fuse_weighted(xa, np.ones(k), m, domain=domain), axis=1) == ya
-            absent = (m.astype(np.int64) @ subsets.T.astype(np.int64)) == 0  # (N, 2^K - 1)
-            out[1:] -= (fallback[:, None] & absent).sum(axis=0) / xa.shape[0]
+    dom = check_domain(domain)
+    right = mean_subset_right(xa, check_y(y, n, c), check_mask(mask, n, k), domain=dom)
+    out: Array = right / n
+    out[0] = 1.0 / c
     return out
 
 
@@ -332,46 +309,33 @@ def evaluation_importance(
         segments (latest epoch), then ``("streams", None, ...)`` when there are
         2 .. ``max_components`` streams (each stream fused by mean consensus).
     """
-    from .search import components
+    from .search import Components, components
 
-    out: list[tuple[str, str | None, Importance]] = []
     limit = min(max_components, MAX_SHAPLEY_COMPONENTS)
     if not (evaluation.labels >= 0).any():
-        return out
-    for s in evaluation.streams:
-        if 2 <= evaluation.latest(s).n_segments <= limit:
-            comp = components(evaluation, over="segments", domain=domain, stream=s)
-            out.append(
-                (
-                    "segments",
-                    s,
-                    component_importance(
-                        comp.x,
-                        comp.y,
-                        comp.mask,
-                        domain=domain,
-                        component_names=comp.names,
-                        learned=learned,
-                    ),
-                )
-            )
+        return []
+    jobs: list[tuple[str, str | None, Components]] = [
+        ("segments", s, components(evaluation, over="segments", domain=domain, stream=s))
+        for s in evaluation.streams
+        if 2 <= evaluation.latest(s).n_segments <= limit
+    ]
     if 2 <= len(evaluation.streams) <= limit:
-        comp = components(evaluation, over="streams", domain=domain)
-        out.append(
-            (
-                "streams",
-                None,
-                component_importance(
-                    comp.x,
-                    comp.y,
-                    comp.mask,
-                    domain=domain,
-                    component_names=comp.names,
-                    learned=learned,
-                ),
-            )
+        jobs.append(("streams", None, components(evaluation, over="streams", domain=domain)))
+    return [
+        (
+            over,
+            stream,
+            component_importance(
+                comp.x,
+                comp.y,
+                comp.mask,
+                domain=domain,
+                component_names=comp.names,
+                learned=learned,
+            ),
         )
-    return out
+        for over, stream, comp in jobs
+    ]
 
 
 def summary(

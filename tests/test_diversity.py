@@ -17,8 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fusionlab import cli, diversity, rules, synth
+from fusionlab.diversity import grid, subset_search
 from fusionlab.errors import UsageError
 from fusionlab.evaluate import EvaluateOptions, FusionSpec, evaluate, load_evaluations
+from fusionlab.evaluate.diversity import diversity_for
 from fusionlab.scores import Evaluation, ScoreSet, build, group
 
 _X: Any = "x"  # an invalid domain
@@ -316,8 +318,8 @@ def test_subset_accuracy_equals_brute_force(
     seed: int, masked: bool, implied: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if implied:  # force the dominance pruning on these small grids, and tiny blocks
-        monkeypatch.setattr(diversity, "_IMPLIED_MIN_POINTS", 0)
-        monkeypatch.setattr(diversity, "_BLOCK_ELEMENTS", 7)
+        monkeypatch.setattr(subset_search, "_IMPLIED_MIN_POINTS", 0)
+        monkeypatch.setattr(grid, "_BLOCK_ELEMENTS", 7)
     rng = np.random.default_rng(seed)
     n, k, c = 80, 4, 5
     y = rng.integers(0, c, n)
@@ -385,7 +387,7 @@ def test_composition_margins_order() -> None:
         for total, rows in ((10, 1000), (4, 2)):
             d = rng.normal(size=(m, 7))
             w = diversity.weight_compositions(m, step=1 / total).astype(float)
-            gen = diversity._composition_margins(d, total, max_rows=rows)
+            gen = grid.composition_margins(d, total, max_rows=rows)
             blocks = [b.copy() for b in gen]  # the block buffer is reused
             got = np.concatenate(blocks) if blocks else np.zeros((0, 7))
             np.testing.assert_allclose(got, w @ d, rtol=1e-12, atol=1e-12)
@@ -484,7 +486,7 @@ def test_subset_lookup_by_label() -> None:
     assert notes == []
     row = table.loc[("rgb", "prob", "1+2")]
     assert row["members"] == ("1", "2") and row["n_members"] == 2
-    assert ("flat", "prob", "rgb:1+flow:2") in table.index
+    assert ("flat", "prob", "rgb/seg1+flow/seg2") in table.index
 
 
 def test_subsets_skip_large_sets() -> None:
@@ -549,7 +551,7 @@ def test_full_subset_equals_main_table(kind: str, mask: bool) -> None:
         if spec.level == "single" and spec.consensus == "mean":
             assert table.loc[(spec.streams[0][0], spec.domain, "1+2+3"), "mean_acc"] == r["top1"]
         elif spec.level == "flat" and spec.fusion == "mean":
-            full = "+".join(f"{s}:{j}" for s in ("rgb", "flow") for j in (1, 2, 3))
+            full = "+".join(f"{s}/seg{j}" for s in ("rgb", "flow") for j in (1, 2, 3))
             assert table.loc[("flat", spec.domain, full), "mean_acc"] == r["top1"]
         elif spec.level == "segment" and not mask:
             seg = str((spec.segment or 0) + 1)
@@ -679,7 +681,7 @@ def test_per_class_hand_computed() -> None:
 def test_diversity_for_results() -> None:
     ev = _evaluation(seed=2)
     res = evaluate([ev], options=EvaluateOptions(bootstrap=0), progress=False)
-    out = diversity.diversity_for(res)
+    out = diversity_for(res)
     t = out[ev.name]
     assert set(diversity.TABLES) <= set(t)
     top = next(r for r in res.rows(ev.name) if r["level"] in ("two-level", "flat"))
@@ -694,7 +696,7 @@ def test_diversity_for_results() -> None:
     spec = FusionSpec(
         "two-level", tuple((st_, None) for st_ in ("rgb", "flow")), "mean", "max", "any"
     )
-    out2 = diversity.diversity_for(res, fusion=spec)
+    out2 = diversity_for(res, fusion=spec)
     assert out2[ev.name]["fusion"].startswith("rgb+flow mean max")
 
 
@@ -744,11 +746,11 @@ def test_cli_json(score_files: list[str], tmp_path: Path) -> None:
     assert {r["domain"] for r in d["pairwise"]} == {"logit", "any"}
     sub = {(r["set"], r["subset"]): r for r in d["subsets"]}
     assert sub[("rgb", "1+2")]["members"] == ["1", "2"]
-    assert 0 <= sub[("flat", "rgb:1+flow:1")]["best_acc"] <= 1
+    assert 0 <= sub[("flat", "rgb/seg1+flow/seg1")]["best_acc"] <= 1
     # the same numbers as the Python API
     _, evs = load_evaluations(score_files)
     res = evaluate(evs, options=EvaluateOptions(domains=("logit",), bootstrap=0), progress=False)
-    api = diversity.diversity_for(res)["tiny/split1/test"]
+    api = diversity_for(res)["tiny/split1/test"]
     assert d["summary"] == api["summary"]
     assert (
         sub[("rgb", "1+2")]["mean_acc"] == api["subsets"].loc[("rgb", "logit", "1+2"), "mean_acc"]
@@ -800,7 +802,7 @@ def test_plots() -> None:
     ev = _evaluation()
     fig = diversity.plot_q_heatmap(diversity.pairwise(ev))
     assert isinstance(fig, Figure)
-    assert [t.get_text() for t in fig.axes[0].get_xticklabels()][:2] == ["rgb:1", "rgb:2"]
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()][:2] == ["rgb/seg1", "rgb/seg2"]
     table, _ = diversity.subsets(ev, domains=("prob",))
     fig2 = diversity.plot_subset_accuracy(table, which="flat")
     assert len(fig2.axes[0].patches) == 63

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -124,3 +126,31 @@ def test_summary_for_an_evaluation(tmp_path: object) -> None:
     seg3 = next(r for r in rows if r["component"] == "rgb/seg3")
     seg1 = next(r for r in rows if r["component"] == "rgb/seg1")
     assert seg3["alone_top1"] < seg1["alone_top1"]  # the weak segment is the weak one
+
+
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("domain", ["prob", "logit"])
+def test_subset_values_are_the_diversity_mean_accuracies(domain: Any, masked: bool) -> None:
+    """One engine: importance's subset values are diversity's mean_acc, and rules.fuse's."""
+    from fusionlab import diversity, rules
+
+    rng = np.random.default_rng(3)
+    n, k = 90, 4
+    x = _quantized(rng, n, k, 4)  # exact ties between classes are common
+    y = rng.integers(0, 4, n)
+    mask = None
+    if masked:
+        mask = rng.random((n, k)) < 0.6
+        mask[:, 2] |= ~mask.any(axis=1)
+    vals = importance.subset_accuracies(x, y, mask, domain=domain)
+    table = diversity.subset_accuracy(x, y, mask, domains=[domain], set_name="s")
+    for sub, acc in zip(table["members"], table["mean_acc"], strict=True):
+        idx = [int(m) - 1 for m in sub]
+        assert vals[sum(1 << j for j in idx)] == acc
+        ms = None if mask is None else mask[:, idx]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fused = rules.fuse("mean", x[:, idx], ms, domain=domain)
+        ok = np.argmax(fused, axis=1) == y
+        if ms is not None:
+            ok &= ms.any(axis=1)
+        assert acc == ok.mean()

@@ -181,13 +181,14 @@ def test_report_contents(report_dir: Path) -> None:
 
 def test_diversity_tables_in_the_report(small_results: Results) -> None:
     """Issue 7: complementarity, oracle bound, subsets, wins/losses and per-class tables."""
-    from fusionlab import diversity
+    from fusionlab.evaluate.diversity import diversity_for
+    from fusionlab.render.diversity import videos_csv
 
     model = build_model(small_results, explorer=False)
     (fact,) = model.facts
     tables = fact.diversity
     assert tables is not None
-    want = diversity.diversity_for(small_results)["toy/split1/test"]
+    want = diversity_for(small_results)["toy/split1/test"]
     assert tables["summary"] == want["summary"]
     sec = next(s for s in model.walk() if s.title == "Why fusion helps: complementarity")
     titles = [c.title for c in sec.children]
@@ -205,7 +206,7 @@ def test_diversity_tables_in_the_report(small_results: Results) -> None:
     assert isinstance(subsets, Table)
     rgb12 = subsets.data[(subsets.data["set"] == "rgb") & (subsets.data["subset"] == "1+2")]
     assert rgb12["mean_prob"].iloc[0] == want["subsets"].loc[("rgb", "prob", "1+2"), "mean_acc"]
-    assert model.files["fixed_broken_videos.csv"] == diversity.videos_csv({"toy/split1/test": want})
+    assert model.files["fixed_broken_videos.csv"] == videos_csv({"toy/split1/test": want})
 
 
 def _md_cells(md: str) -> list[str]:

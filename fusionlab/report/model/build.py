@@ -77,7 +77,8 @@ def build_model(
 
         raise UsageError(f"weight_step must divide 1 evenly (e.g. 0.05), got {weight_step}")
 
-    from ... import diversity
+    from ...evaluate.diversity import diversity_for
+    from ...render.diversity import videos_csv
 
     evs = results.evaluations
     sections: list[Section] = []
@@ -87,7 +88,7 @@ def build_model(
     plain = dataclasses.replace(
         results, records=[r for r in results.records if r.get("spec") is not None]
     )
-    div = diversity.diversity_for(plain)
+    div = diversity_for(plain)
     blocks = _explorer_blocks(results) if explorer else None
     if len(evs) > 1:
         sections.append(overview_section(results))
@@ -130,7 +131,7 @@ def build_model(
         sections=sections,
         facts=facts,
         version=__version__,
-        files={VIDEOS_CSV: diversity.videos_csv(div)},
+        files={VIDEOS_CSV: videos_csv(div)},
         explorer=None if blocks is None else blocks[1],
         explorer_json="" if blocks is None else blocks[2],
     )

@@ -1,4 +1,4 @@
-"""Why fusion helps: the complementarity sections (:func:`fusionlab.diversity.diversity_for`)."""
+"""Why fusion helps: the complementarity sections (from ``evaluate.diversity.diversity_for``)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _weights_text(w: Any) -> str:
 
 
 def diversity_section(ctx: EvalContext, tables: Mapping[str, Any], n_top: int) -> Section:
-    """Complementarity of the components (:func:`fusionlab.diversity.diversity_for`)."""
+    """Complementarity of the components (:func:`fusionlab.evaluate.diversity.diversity_for`)."""
     sec = Section(
         "Why fusion helps: complementarity",
         [
