@@ -607,7 +607,7 @@ def learned_fusion(
     LearnedResult
     """
     from . import metrics
-    from .search import cross_fit
+    from .search.crossfit import cross_fit
 
     xa, ya, m = _check(x, y, mask)
     n, k, c = xa.shape
