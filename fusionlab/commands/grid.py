@@ -32,7 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "Every grid point is evaluated exactly; the best weights are reported with the "
         "oracle accuracy (tuned on the same videos) and the honest, cross-fitted one "
         "(tuned on k-1 folds, scored on the held-out fold; mean and spread over repeats). "
-        "--format json writes one object per evaluation (a list when there are several)."
+        '--format json writes one object {"schema": 1, "command": "grid", "results": [...]} '
+        "with one result per evaluation."
     )
     parser.add_argument(
         "files", nargs="+", metavar="FILES", help="score files (.npz), globs allowed"

@@ -1,18 +1,20 @@
-"""``fusionlab grid`` output: a text summary per grid search, or JSON.
+"""``fusionlab grid`` output: a text summary per grid search, or one versioned JSON object.
 
-``--format json`` prints one :meth:`~fusionlab.search.GridResult.to_dict` object
-for one evaluation and a list of them (in order of first appearance) for several.
+``--format json`` prints ``{"schema": 1, "command": "grid", "results": [...]}``
+with one :meth:`~fusionlab.search.GridResult.to_dict` object per evaluation (in
+order of first appearance), whatever their number; the shipped schema is
+``fusionlab/schemas/grid.schema.json`` (``fusionlab.jsonio.schema("grid")``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
-from ..jsonio import dumps
+from ..jsonio import SCHEMA_VERSION, dumps
 from ..search import GridResult
 
-__all__ = ["format_grid", "render_grid"]
+__all__ = ["format_grid", "grid_document", "render_grid"]
 
 
 def _pct(v: float | None) -> str:
@@ -49,9 +51,17 @@ def format_grid(result: GridResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def grid_document(results: Sequence[GridResult]) -> dict[str, Any]:
+    """The JSON document of ``fusionlab grid``: schema version, command, one object per search."""
+    return {
+        "schema": SCHEMA_VERSION,
+        "command": "grid",
+        "results": [r.to_dict() for r in results],
+    }
+
+
 def render_grid(results: Sequence[GridResult], fmt: Literal["table", "json"] = "table") -> str:
     """The whole output of ``fusionlab grid`` in ``fmt``."""
     if fmt == "json":
-        docs = [r.to_dict() for r in results]
-        return dumps(docs[0] if len(docs) == 1 else docs)
+        return dumps(grid_document(results))
     return "\n".join(format_grid(r) for r in results)
