@@ -25,7 +25,7 @@ EXIT_USAGE = 2
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("fusionlab.commands.evaluate", "accuracy table of every stream and fusion rule"),
     "report": ("fusionlab.commands.report", "write the Markdown and HTML report"),
-    "grid": ("fusionlab.search", "grid search over fusion weights, oracle and honest"),
+    "grid": ("fusionlab.commands.grid", "grid search over fusion weights, oracle and honest"),
     "import": (
         "fusionlab.commands.import_",
         "convert other tools' score files to format version 1",

@@ -53,8 +53,11 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from . import metrics, rules
 from .errors import UsageError
 from .kernels import log_softmax
+from .search.crossfit import Folds, cross_fit
+from .validation import check_mask, check_x, check_y
 
 __all__ = [
     "STACKING_C",
@@ -84,8 +87,6 @@ _LOG_T_BOUNDS = (math.log(0.05), math.log(20.0))
 def _check(
     x: npt.ArrayLike, y: npt.ArrayLike, mask: npt.ArrayLike | None
 ) -> tuple[Array, IntArray, npt.NDArray[np.bool_] | None]:
-    from .validation import check_mask, check_x, check_y
-
     xa = check_x(x)
     n, k, c = xa.shape
     return xa, check_y(y, n, c), check_mask(mask, n, k)
@@ -201,8 +202,6 @@ class LinearFit:
 
     def scores(self, x: npt.ArrayLike, mask: npt.ArrayLike | None = None) -> Array:
         """Fused logits ``sum_k w_k x_k`` of shape (n_videos, n_classes)."""
-        from .validation import check_mask, check_x
-
         xa = check_x(x)
         if xa.shape[1] != self.raw_weights.size:
             raise UsageError(f"x has {xa.shape[1]} components, the fit has {self.raw_weights.size}")
@@ -327,23 +326,15 @@ class TemperatureFit:
 
     def rescaled(self, x: npt.ArrayLike) -> Array:
         """``log_softmax(x_k / T_k)`` of shape (n_videos, K, n_classes)."""
-        from .validation import check_x
-
         xa = check_x(x)
         if xa.shape[1] != self.temperatures.size:
             raise UsageError(
                 f"x has {xa.shape[1]} components, the fit has {self.temperatures.size}"
             )
-        z = xa / self.temperatures[None, :, None]
-        mx = z.max(axis=2, keepdims=True)
-        out: Array = z - mx - np.log(np.exp(z - mx).sum(axis=2, keepdims=True))
-        return out
+        return log_softmax(xa / self.temperatures[None, :, None], axis=2)
 
     def scores(self, x: npt.ArrayLike, mask: npt.ArrayLike | None = None) -> Array:
         """Mean of the rescaled probabilities (the sum rule), shape (n_videos, n_classes)."""
-        from . import rules
-        from .validation import check_mask
-
         xr = self.rescaled(x)
         m = check_mask(mask, xr.shape[0], xr.shape[1])
         out: Array = rules.fuse("mean", xr, m, domain="prob")
@@ -410,8 +401,6 @@ class StackingFit:
 
         Classes absent from the training videos get log-probability -1e300.
         """
-        from .validation import check_mask, check_x
-
         xa = check_x(x)
         if xa.shape[1:] != (self.n_components, self.n_classes):
             raise UsageError(
@@ -518,7 +507,8 @@ class LearnedResult:
         Held-out top-1 correctness in the first repeat.
     in_sample_scores : ndarray of shape (n_videos, n_classes)
         Raw fused scores of the fit on all videos.
-    folds : fusionlab.search.Folds
+    folds : fusionlab.search.Folds or None
+        None when fitted on a val subset.
     notes : tuple of str
     """
 
@@ -536,7 +526,7 @@ class LearnedResult:
     honest_per_repeat: Array
     held_out_correct: BoolArray
     in_sample_scores: Array
-    folds: Any
+    folds: Folds | None
     notes: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
@@ -606,9 +596,6 @@ def learned_fusion(
     -------
     LearnedResult
     """
-    from . import metrics
-    from .search import cross_fit
-
     xa, ya, m = _check(x, y, mask)
     n, k, c = xa.shape
     names = (
@@ -620,61 +607,35 @@ def learned_fusion(
         raise UsageError(f"method must be linear, stacking or temperature, got {method!r}")
     k5 = min(5, c)
     domain: Literal["prob", "logit"] = "prob" if method == "temperature" else "logit"
+    comb = _Combiner(method, nonneg=nonneg, temperature=temperature, l2=l2, C=C, seed=seed)
 
-    def fit(idx: IntArray, init: Array | None = None) -> Any:
-        mi = None if m is None else m[idx]
-        if method == "linear":
-            return fit_linear(
-                xa[idx], ya[idx], mi, nonneg=nonneg, temperature=temperature, l2=l2, init=init
-            )
-        if method == "temperature":
-            return fit_temperatures(xa[idx], ya[idx], mi)
-        return fit_stacking(xa[idx], ya[idx], mi, C=C, seed=seed)
+    def fit(idx: IntArray) -> Any:
+        return comb.fit(xa[idx], ya[idx], None if m is None else m[idx])
 
     def judge(model: Any, idx: IntArray) -> BoolArray:
-        s = model.scores(xa[idx], None if m is None else m[idx])
-        return np.stack(
-            [
-                metrics.correct_top_k(ya[idx], s, k=1, validate_args=False),
-                metrics.correct_top_k(ya[idx], s, k=k5, validate_args=False),
-            ]
-        )
+        return _correct(model, xa[idx], ya[idx], None if m is None else m[idx], k5)
 
     full = fit(np.arange(n))
     in_sample_scores = full.scores(xa, m)
     oc = judge(full, np.arange(n))
     if val is not None:
-        return _val_result(
-            full,
-            oc,
-            in_sample_scores,
-            val,
-            xa,
-            ya,
-            m,
-            method=method,
-            names=names,
-            domain=domain,
-            k5=k5,
-            fit_kw={"nonneg": nonneg, "temperature": temperature, "l2": l2, "C": C, "seed": seed},
+        c1, n_val = _val_correct(comb, val, xa, ya, m, k5)
+        weights, temps, notes = _described(full, names)
+        notes.append(f"fitted on a separate val subset ({n_val} videos), scored here")
+        honest = (float(c1[0].mean()), 0.0, float(c1[1].mean()))
+        per_repeat, held, fo = np.array([honest[0]]), c1[0], None
+    else:
+        # Fold fits start afresh: starting them from the all-video fit would let the
+        # held-out labels steer the fold's weights (when a fold is separable, L-BFGS
+        # stops at once) and inflate the honest estimate.
+        cf = cross_fit(
+            lambda tr, te: judge(fit(tr), te), ya, folds=folds, repeats=repeats, seed=seed
         )
-    # Fold fits start afresh: starting them from the all-video fit would let the
-    # held-out labels steer the fold's weights (when a fold is separable, L-BFGS
-    # stops at once) and inflate the honest estimate.
-    cf = cross_fit(lambda tr, te: judge(fit(tr), te), ya, folds=folds, repeats=repeats, seed=seed)
-    weights: dict[str, float] | None = None
-    temps: dict[str, float] | None = None
-    notes: list[str] = []
-    if isinstance(full, LinearFit):
-        weights = {nm: float(w) for nm, w in zip(names, full.weights, strict=True)}
-        t = full.fitted_temperature
-        temps = None if t is None else {"*": t}
-        if not full.converged:
-            notes.append("L-BFGS-B did not report convergence on all videos")
-    elif isinstance(full, TemperatureFit):
-        temps = {nm: float(t) for nm, t in zip(names, full.temperatures, strict=True)}
-    if not cf.folds.stratified:
-        notes.append("a class has fewer videos than folds: folds are not stratified")
+        weights, temps, notes = _described(full, names, " on all videos")
+        if not cf.folds.stratified:
+            notes.append("a class has fewer videos than folds: folds are not stratified")
+        honest = (float(cf.mean[0]), float(cf.std[0]), float(cf.mean[1]))
+        per_repeat, held, fo = cf.per_repeat[:, 0].copy(), cf.held_out[0].copy(), cf.folds
     return LearnedResult(
         method=method,
         fusion=_FUSION[method],
@@ -684,20 +645,55 @@ def learned_fusion(
         temperatures=temps,
         in_sample_top1=float(oc[0].mean()),
         in_sample_top5=float(oc[1].mean()),
-        honest_top1=float(cf.mean[0]),
-        honest_top1_std=float(cf.std[0]),
-        honest_top5=float(cf.mean[1]),
-        honest_per_repeat=cf.per_repeat[:, 0].copy(),
-        held_out_correct=cf.held_out[0].copy(),
+        honest_top1=honest[0],
+        honest_top1_std=honest[1],
+        honest_top5=honest[2],
+        honest_per_repeat=per_repeat,
+        held_out_correct=held,
         in_sample_scores=in_sample_scores,
-        folds=cf.folds,
+        folds=fo,
         notes=tuple(notes),
     )
 
 
+@dataclass(frozen=True)
+class _Combiner:
+    """One method with its options: fits a model on some videos."""
+
+    method: Method
+    nonneg: bool
+    temperature: bool
+    l2: float
+    C: float
+    seed: int
+
+    def fit(self, x: Array, y: IntArray, mask: npt.NDArray[np.bool_] | None) -> Any:
+        if self.method == "linear":
+            return fit_linear(
+                x, y, mask, nonneg=self.nonneg, temperature=self.temperature, l2=self.l2
+            )
+        if self.method == "temperature":
+            return fit_temperatures(x, y, mask)
+        return fit_stacking(x, y, mask, C=self.C, seed=self.seed)
+
+
+def _correct(
+    model: Any, x: Array, y: IntArray, mask: npt.NDArray[np.bool_] | None, k5: int
+) -> BoolArray:
+    """Top-1 and top-``k5`` correctness of ``model`` on the videos, shape (2, n)."""
+    s = model.scores(x, mask)
+    return np.stack(
+        [
+            metrics.correct_top_k(y, s, k=1, validate_args=False),
+            metrics.correct_top_k(y, s, k=k5, validate_args=False),
+        ]
+    )
+
+
 def _described(
-    full: Any, names: tuple[str, ...]
+    full: Any, names: tuple[str, ...], where: str = ""
 ) -> tuple[dict[str, float] | None, dict[str, float] | None, list[str]]:
+    """Weights, temperatures and notes of the model fitted on all videos."""
     weights: dict[str, float] | None = None
     temps: dict[str, float] | None = None
     notes: list[str] = []
@@ -706,30 +702,21 @@ def _described(
         t = full.fitted_temperature
         temps = None if t is None else {"*": t}
         if not full.converged:
-            notes.append("L-BFGS-B did not report convergence")
+            notes.append(f"L-BFGS-B did not report convergence{where}")
     elif isinstance(full, TemperatureFit):
         temps = {nm: float(t) for nm, t in zip(names, full.temperatures, strict=True)}
     return weights, temps, notes
 
 
-def _val_result(
-    full: Any,
-    oc: BoolArray,
-    in_sample_scores: Array,
+def _val_correct(
+    comb: _Combiner,
     val: tuple[Any, ...],
     xa: Array,
     ya: IntArray,
     m: npt.NDArray[np.bool_] | None,
-    *,
-    method: Method,
-    names: tuple[str, ...],
-    domain: Literal["prob", "logit"],
     k5: int,
-    fit_kw: dict[str, Any],
-) -> LearnedResult:
-    """Fit on the validation subset, score on ``xa``: the honest value of ``learned_fusion``."""
-    from . import metrics
-
+) -> tuple[BoolArray, int]:
+    """Fit on the validation subset, score on ``xa``: correctness (2, n) and val videos."""
     if len(val) not in (2, 3):
         raise UsageError("val must be (x_val, y_val) or (x_val, y_val, mask_val)")
     xv, yv, mv = _check(val[0], val[1], val[2] if len(val) == 3 else None)
@@ -737,34 +724,4 @@ def _val_result(
         raise UsageError(
             f"x_val must have shape (n, {xa.shape[1]}, {xa.shape[2]}) like x, got {xv.shape}"
         )
-    if method == "linear":
-        model: Any = fit_linear(
-            xv, yv, mv, nonneg=fit_kw["nonneg"], temperature=fit_kw["temperature"], l2=fit_kw["l2"]
-        )
-    elif method == "temperature":
-        model = fit_temperatures(xv, yv, mv)
-    else:
-        model = fit_stacking(xv, yv, mv, C=fit_kw["C"], seed=fit_kw["seed"])
-    s = model.scores(xa, m)
-    c1 = metrics.correct_top_k(ya, s, k=1, validate_args=False)
-    c5 = metrics.correct_top_k(ya, s, k=k5, validate_args=False)
-    weights, temps, notes = _described(full, names)
-    notes.append(f"fitted on a separate val subset ({xv.shape[0]} videos), scored here")
-    return LearnedResult(
-        method=method,
-        fusion=_FUSION[method],
-        domain=domain,
-        component_names=names,
-        weights=weights,
-        temperatures=temps,
-        in_sample_top1=float(oc[0].mean()),
-        in_sample_top5=float(oc[1].mean()),
-        honest_top1=float(c1.mean()),
-        honest_top1_std=0.0,
-        honest_top5=float(c5.mean()),
-        honest_per_repeat=np.array([float(c1.mean())]),
-        held_out_correct=c1,
-        in_sample_scores=in_sample_scores,
-        folds=None,
-        notes=tuple(notes),
-    )
+    return _correct(comb.fit(xv, yv, mv), xa, ya, m, k5), int(xv.shape[0])

@@ -37,12 +37,13 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import Iterator, Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from .errors import UsageError
+from .search.fast import GridAccuracy, grid_accuracy
 
 __all__ = ["BACKENDS", "Backend", "backend_context", "grid_accuracy_parallel"]
 
@@ -110,7 +111,7 @@ def grid_accuracy_parallel(
     backend: str = "loky",
     scheduler: str | None = None,
     n_blocks: int | None = None,
-) -> Any:
+) -> GridAccuracy:
     """:func:`fusionlab.search.grid_accuracy`, with the grid points split over workers.
 
     Parameters
@@ -133,8 +134,6 @@ def grid_accuracy_parallel(
         Equal, count for count, to the single-process result.
     """
     import joblib
-
-    from .search import GridAccuracy, grid_accuracy
 
     xa = np.ascontiguousarray(x, dtype=np.float64)
     w = np.asarray(weights, dtype=np.float64)

@@ -431,7 +431,7 @@ def test_tuned_on_val_scored_on_test(tmp_path: Path, capsys: pytest.CaptureFixtu
         cli.main(["grid", *val, *test, "--step", "0.1", "--domain", "logit", "--format", "json"])
         == 0
     )
-    doc = json.loads(capsys.readouterr().out)
+    (doc,) = json.loads(capsys.readouterr().out)["results"]
     assert doc["selection"] == "val" and doc["honest_top1"] == pytest.approx(g.honest_top1)
 
 

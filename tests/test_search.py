@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
+import jsonschema
 import numpy as np
 import pytest
 
 from fusionlab import cli, rules, search
 from fusionlab.errors import UsageError
+from fusionlab.jsonio import schema
 
 # --------------------------------------------------------------------------- helpers
 
@@ -384,13 +387,23 @@ def synth_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return synth.write_scores(tmp_path_factory.mktemp("scores"), cfg)
 
 
+def _only_result(path: Path) -> dict[str, Any]:
+    """The one result of ``grid --format json`` with one evaluation."""
+    whole = json.loads(path.read_text())
+    jsonschema.validate(whole, schema("grid"))
+    assert whole["schema"] == 1 and whole["command"] == "grid"
+    assert len(whole["results"]) == 1
+    doc: dict[str, Any] = whole["results"][0]
+    return doc
+
+
 def test_cli_json(synth_files: list[Path], tmp_path: Path) -> None:
     out = tmp_path / "grid.json"
     rc = cli.main(
         ["grid", *map(str, synth_files), "--format", "json", "--repeats", "2", "--output", str(out)]
     )
     assert rc == 0
-    doc = json.loads(out.read_text())
+    doc = _only_result(out)
     for key in ("n_points", "best_weights", "oracle_top1", "honest_top1", "honest_top1_std"):
         assert key in doc
     assert doc["n_points"] == 21 and set(doc["best_weights"]) == {"rgb", "flow"}
@@ -412,7 +425,7 @@ def test_cli_json(synth_files: list[Path], tmp_path: Path) -> None:
         ]
     )
     assert rc == 0
-    doc = json.loads(out.read_text())
+    doc = _only_result(out)
     assert doc["n_points"] == 35 and "flow/seg2" in doc["best_weights"]
 
 
@@ -501,7 +514,10 @@ def test_cli_json_several_evaluations(tmp_path: Path) -> None:
         ]
     )
     assert rc == 0
-    docs = json.loads(out.read_text())
+    whole = json.loads(out.read_text())
+    jsonschema.validate(whole, schema("grid"))
+    assert whole["schema"] == 1 and whole["command"] == "grid"
+    docs = whole["results"]
     assert isinstance(docs, list) and len(docs) == 2
     assert [d["evaluation"] for d in docs] == ["synthetic/split1/test", "synthetic/split2/test"]
     assert all(d["n_points"] == 5 for d in docs)
