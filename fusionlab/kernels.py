@@ -19,7 +19,7 @@ Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
-def log_softmax(z: npt.ArrayLike, axis: int = -1, *, out: Any = None) -> Any:
+def log_softmax(z: npt.ArrayLike, axis: int = -1, *, out: Any = None) -> npt.NDArray[Any]:
     """``z - logsumexp(z)`` along ``axis``: logits to log-probabilities, stable for large values.
 
     Parameters
@@ -43,13 +43,13 @@ def log_softmax(z: npt.ArrayLike, axis: int = -1, *, out: Any = None) -> Any:
     >>> bool(np.allclose(np.exp(log_softmax([[1.0, 2.0, 3.0]])).sum(), 1.0))
     True
     """
-    a = np.array(z, dtype=np.float64) if out is None else out
+    a: npt.NDArray[Any] = np.array(z, dtype=np.float64) if out is None else out
     a -= a.max(axis=axis, keepdims=True)
     a -= np.log(np.exp(a).sum(axis=axis, keepdims=True))
     return a
 
 
-def logsumexp(x: npt.ArrayLike, axis: int = -1) -> Any:
+def logsumexp(x: npt.ArrayLike, axis: int = -1) -> npt.NDArray[Any]:
     """``log(sum(exp(x)))`` along ``axis``, shifted by the maximum; rows of only -inf give -inf.
 
     Used to check that log-probabilities are normalised (it is 0 for them).
@@ -62,7 +62,8 @@ def logsumexp(x: npt.ArrayLike, axis: int = -1) -> Any:
     shift = np.where(np.isfinite(mx), mx, 0.0)
     with np.errstate(divide="ignore"):  # an all -inf row has log-sum-exp -inf
         lse = np.log(np.exp(a - shift).sum(axis=axis, keepdims=True)) + shift
-    return np.squeeze(lse, axis=axis)
+    out: npt.NDArray[Any] = np.squeeze(lse, axis=axis)
+    return out
 
 
 def compositions(m: int, lo: Sequence[int], hi: Sequence[int]) -> IntArray:
