@@ -945,6 +945,72 @@ IMPORT_CASES: dict[str, Case] = {
         ("row 3", "(5000 digits) makes", "over the limit"),
         files={"s.csv": _csv(SEG_HEADER, ["a,0,0.5,0.5", f"a,{HUGE},0.5,0.5"])},
     ),
+    # per-view and skeleton importers
+    "slowfast-runs-code": Case(
+        _imp("p.pkl", "slowfast", "--allow-pickle", "--split-list", "l.txt"),
+        "p.pkl",
+        ("refused to unpickle 'posix.system'",),
+        sentinel=True,
+        files={"p.pkl": "RUNS_CODE", "l.txt": MM_LIST},
+    ),
+    "slowfast-rows-not-views": Case(
+        _imp("p.pkl", "slowfast", "--allow-pickle", "--split-list", "l.txt", "--views", "2x3"),
+        "p.pkl",
+        ("holds 20 rows = 4 views", "--views 2x3 is 6 views"),
+        files={
+            "p.pkl": pickle.dumps([np.full((N * 4, C), 0.25), np.repeat(LABELS_ARR, 4)]),
+            "l.txt": MM_LIST,
+        },
+    ),
+    "mmaction2-views-mismatch": Case(
+        _imp("r.pkl", "mmaction2", "--allow-pickle", "--split-list", "l.txt", "--views", "2x3"),
+        "r.pkl",
+        ("sample 0 has 4 views", "--views 2x3 is 6 views", "average_clips=None"),
+        files={"r.pkl": pickle.dumps([np.zeros((4, C), np.float32)] * N), "l.txt": MM_LIST},
+    ),
+    "videomae-ragged-classes": Case(
+        _imp("0.txt", "videomae"),
+        "0.txt",
+        ("line 3", "3 scores, but earlier lines have 4"),
+        files={"0.txt": "acc\na [0.1, 0.2, 0.3, 0.4] 0 0 0\nb [0.1, 0.2, 0.3] 1 0 0\n"},
+    ),
+    "videomae-negative-split": Case(
+        _imp("0.txt", "videomae"),
+        "0.txt",
+        ("line 2", "split_nb '-1' is not a count"),
+        files={"0.txt": "acc\na [0.1, 0.2] 0 0 -1\n"},
+    ),
+    "pyskl-count-mismatch": Case(
+        _imp("r.pkl", "pyskl", "--allow-pickle", "--split-list", "a.json"),
+        "r.pkl",
+        ("holds 3 samples", "has 5"),
+        files={
+            "r.pkl": pickle.dumps([np.full(C, 0.25)] * 3),
+            "a.json": json.dumps([{"frame_dir": f"S001A00{i}", "label": 0} for i in range(N)]),
+        },
+    ),
+    "pyskl-annotation-runs-code": Case(
+        _imp("r.pkl", "pyskl", "--allow-pickle", "--split-list", "a.pkl"),
+        "a.pkl",
+        ("refused to unpickle 'posix.system'",),
+        sentinel=True,
+        files={"r.pkl": pickle.dumps([np.full(C, 0.25)] * 3), "a.pkl": "RUNS_CODE"},
+    ),
+    "ctrgcn-not-a-dict": Case(
+        _imp("s.pkl", "ctrgcn", "--allow-pickle"),
+        "s.pkl",
+        ("holds a list", "dict from sample name"),
+        files={"s.pkl": pickle.dumps([np.zeros(C)])},
+    ),
+    "ctrgcn-npz-not-one-hot": Case(
+        _imp("s.pkl", "ctrgcn", "--allow-pickle", "--split-list", "NTU60_CS.npz"),
+        "NTU60_CS.npz",
+        ("'y_test' rows are not one-hot",),
+        files={
+            "s.pkl": pickle.dumps({"test_0": np.zeros(C), "test_1": np.zeros(C)}),
+            "NTU60_CS.npz": {"y_test": np.ones((2, C))},
+        },
+    ),
     # the output path
     "output-stdout": Case(
         ["import", "--from", "csv", "s.csv", "-o", "-", "--stream", "rgb"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import collections
 import io
+import math
 import os
 import pickle
 import re
@@ -28,10 +29,14 @@ from fusionlab.importers import (
     normalize_video_id,
     read_class_index,
     read_csv,
+    read_ctrgcn,
     read_mmaction2,
+    read_pyskl,
+    read_slowfast,
     read_split_list,
     read_tsn,
     read_twostream,
+    read_videomae,
     restricted_load,
 )
 
@@ -1506,3 +1511,358 @@ def test_unpickler_torch_bounds_checked() -> None:
         _load(gdumps(torch_like(arr, offset=1, size=(4,), stride=(1,))))
     with pytest.raises(PickleDataError, match="past the end"):
         _load(gdumps(torch_like(arr, size=(2,), stride=(10**12,))))
+
+
+# --------------------------------------------------------------------------- test-time views
+# T clips x K crops per video; the tools' crop order is left/top, centre, right/bottom.
+
+T, K = 2, 3
+CENTRE_FIRST = [1, 0, 2]
+
+
+def view_logits(seed: int = 11) -> np.ndarray:
+    """(N, T, K, C) logits indexed by the tool's clip and crop numbers."""
+    out: np.ndarray = np.random.default_rng(seed).normal(size=(N, T, K, C)).astype(np.float32)
+    return out
+
+
+def in_file_order(x: np.ndarray) -> np.ndarray:
+    """(N, T, K, C) in the tool's crop order -> (N, T*K, C) clip-major, centre first."""
+    return x[:, :, CENTRE_FIRST].reshape(len(x), T * K, x.shape[-1])
+
+
+def hand_top1(p: np.ndarray, labels: list[int]) -> float:
+    """Top-1 of the video-level mean of (N, V, C) probabilities, counted by hand."""
+    hits = 0
+    for i, lab in enumerate(labels):
+        mean = [sum(float(p[i, v, c]) for v in range(p.shape[1])) / p.shape[1] for c in range(C)]
+        hits += int(max(range(C), key=lambda c: mean[c]) == lab)
+    return hits / len(labels)
+
+
+def evaluate_top1(tmp: Path, files: list[Path], *extra: str) -> list[dict[str, Any]]:
+    out = tmp / "eval.json"
+    rc = cli.main(["evaluate", *map(str, files), *extra, "--format", "json", "-o", str(out)])
+    assert rc == 0
+    doc = __import__("json").loads(out.read_text())
+    rows: list[dict[str, Any]] = doc["accuracy"]
+    return rows
+
+
+def test_slowfast_video_level_dump(tmp_path: Path) -> None:
+    p = softmax(view_logits())  # per-clip softmax of PySlowFast's head
+    video_preds = p.reshape(N, T * K, C).sum(axis=1)  # TestMeter, ENSEMBLE_METHOD sum
+    src = tmp_path / "preds.pkl"
+    src.write_bytes(
+        gdumps([torch_like(video_preds), torch_like(np.asarray(LABELS, dtype=np.int64))])
+    )
+    s = import_scores(
+        src,
+        source="slowfast",
+        out=tmp_path / "sf.npz",
+        stream="rgb",
+        split_list=write_mm_list(tmp_path),  # test.csv: 'path label'
+        allow_pickle=True,
+    )
+    assert list(s.video_ids) == IDS and s.labels.tolist() == LABELS
+    assert s.kind == "prob" and s.n_segments == 1 and s.meta["views_averaged"] == T * K
+    np.testing.assert_allclose(s.scores[:, 0], p.reshape(N, T * K, C).mean(axis=1), rtol=1e-5)
+    top1 = float(np.mean(s.scores[:, 0].argmax(axis=1) == s.labels))
+    assert top1 == hand_top1(p.reshape(N, T * K, C), LABELS)
+
+
+def test_slowfast_per_view_dump_is_clip_major_centre_first(tmp_path: Path) -> None:
+    p = softmax(view_logits())
+    # the test loader's clip i: video i // (T*K), clip (i % (T*K)) // K, crop i % K
+    rows = np.stack([p[i // (T * K), (i % (T * K)) // K, i % K] for i in range(N * T * K)])
+    clip_labels = np.repeat(LABELS, T * K)
+    src = tmp_path / "preds.pkl"
+    src.write_bytes(pickle.dumps([rows, clip_labels]))
+    listing = write_mm_list(tmp_path)
+    s = import_scores(
+        src,
+        source="slowfast",
+        out=tmp_path / "sf.npz",
+        stream="rgb",
+        split_list=listing,
+        allow_pickle=True,
+        views=f"{T}x{K}",
+    )
+    assert s.views == (T, K) and s.n_segments == T * K and s.labels.tolist() == LABELS
+    np.testing.assert_array_equal(s.scores, in_file_order(p))
+    np.testing.assert_array_equal(s.scores[:, 0], p[:, 0, 1])  # clip 0, centre crop
+    rgb = evaluate_top1(tmp_path, [tmp_path / "sf.npz"], "--consensus", "mean")
+    (row,) = [r for r in rgb if r["domain"] == "prob" and r["consensus"] == "mean"]
+    assert row["top1"] == hand_top1(p.reshape(N, T * K, C), LABELS)
+    with pytest.raises(ScoreFileError, match=r"30 rows for the 5 videos.*--views"):
+        read_slowfast(src, split_list=listing, allow_pickle=True)
+    with pytest.raises(ScoreFileError, match=r"--views 3x3 is 9 views"):
+        read_slowfast(src, split_list=listing, allow_pickle=True, views="3x3")
+
+
+def test_slowfast_label_checked_against_test_csv(tmp_path: Path) -> None:
+    src = tmp_path / "preds.pkl"
+    wrong = [LABELS[1], LABELS[0], *LABELS[2:]]
+    src.write_bytes(pickle.dumps([softmax(logits()[:, 0]), np.asarray(wrong)]))
+    with pytest.raises(ScoreFileError, match=r"video 0 has label 1 but .* has label 0"):
+        read_slowfast(src, split_list=write_mm_list(tmp_path), allow_pickle=True)
+
+
+@pytest.mark.parametrize("flattened", [False, True])
+def test_mmaction2_average_clips_none_keeps_views(tmp_path: Path, flattened: bool) -> None:
+    x = view_logits()
+    crop_major = x.transpose(0, 2, 1, 3).reshape(N, K * T, C)  # FormatShape: crops x clips
+    samples = []
+    for i in range(N):
+        score = crop_major[i].reshape(-1) if flattened else crop_major[i]
+        samples.append(
+            {
+                "pred_score": torch_like(np.ascontiguousarray(score)),
+                "gt_label": torch_like(np.asarray([LABELS[i]], dtype=np.int64)),
+            }
+        )
+    src = tmp_path / "result.pkl"
+    src.write_bytes(gdumps(samples))
+    s = import_scores(
+        src,
+        source="mmaction2",
+        out=tmp_path / "mm.npz",
+        stream="rgb",
+        split_list=write_mm_list(tmp_path),
+        allow_pickle=True,
+        views=(T, K),
+    )
+    assert s.views == (T, K) and s.kind == "logit"
+    np.testing.assert_array_equal(s.scores, in_file_order(x))
+    np.testing.assert_array_equal(s.scores[:, T * 0 + 0 + 3], x[:, 1, 1])  # clip 1, centre
+    rows = evaluate_top1(tmp_path, [tmp_path / "mm.npz"])
+    (row,) = [r for r in rows if r["domain"] == "prob" and r["consensus"] == "mean"]
+    assert row["top1"] == hand_top1(softmax(x).reshape(N, T * K, C), LABELS)
+
+
+def test_mmaction2_views_must_match_the_dump(tmp_path: Path) -> None:
+    src = tmp_path / "result.pkl"
+    src.write_bytes(pickle.dumps([np.zeros((4, C), np.float32)] * N))
+    with pytest.raises(ScoreFileError, match=r"sample 0 has 4 views .* --views 2x3 is 6"):
+        read_mmaction2(src, split_list=write_mm_list(tmp_path), allow_pickle=True, views="2x3")
+    with pytest.raises(UsageError, match="CLIPSxCROPS"):
+        read_mmaction2(src, split_list=write_mm_list(tmp_path), allow_pickle=True, views="2by3")
+    with pytest.raises(UsageError, match="views apply to"):
+        import_scores(src, source="tsn", out=tmp_path / "o.npz", stream="rgb", views="2x3")
+
+
+def videomae_lines(x: np.ndarray, ids: list[str]) -> list[str]:
+    """final_test lines in the test loader's order: for chunk, for split, for video."""
+    return [
+        f"{ids[i]} {x[i, ck, cp].tolist()!s} {LABELS[i]} {ck} {cp}\n"
+        for ck in range(T)
+        for cp in range(K)
+        for i in range(N)
+    ]
+
+
+def write_videomae(tmp: Path, x: np.ndarray, *, ranks: int = 2) -> Path:
+    """OUT/{rank}.txt: the DistributedSampler deals the lines round robin, and pads rank 1
+    with a repeat of the first view (other scores here: merge keeps the first)."""
+    out = tmp / "videomae_out"
+    out.mkdir()
+    lines = videomae_lines(x, IDS)
+    repeat = f"{IDS[0]} {[7.0] * C!s} {LABELS[0]} 0 0\n"
+    header = "tensor(60., device='cuda:0'), tensor(100., device='cuda:0')\n"
+    for r in range(ranks):
+        mine = lines[r::ranks] + ([repeat] if r == 1 else [])
+        (out / f"{r}.txt").write_text(header + "".join(mine))
+    return out
+
+
+def test_videomae_rank_files_merged_clip_major_centre_first(tmp_path: Path) -> None:
+    x = view_logits()
+    out = write_videomae(tmp_path, x)
+    s = import_scores(out, source="videomae", out=tmp_path / "vm.npz", stream="rgb")
+    # rows in the order videos first appear: rank 0 holds videos 0, 2, 4 first
+    assert list(s.video_ids) == [IDS[i] for i in (0, 2, 4, 1, 3)]
+    rows = by_id(s)
+    assert s.labels[rows].tolist() == LABELS
+    assert s.views == (T, K) and s.kind == "logit" and s.segment_mask is None
+    assert s.meta["duplicate_views_dropped"] == 1
+    np.testing.assert_allclose(s.scores[rows], in_file_order(x), rtol=1e-6)
+    # merge: softmax of every view, mean, argmax
+    ev = evaluate_top1(tmp_path, [tmp_path / "vm.npz"])
+    (row,) = [r for r in ev if r["domain"] == "prob" and r["consensus"] == "mean"]
+    assert row["top1"] == hand_top1(softmax(x).reshape(N, T * K, C), LABELS)
+    # with the test list: rows in its order, matched by name
+    listing = tmp_path / "val.csv"
+    order = [4, 2, 0, 3, 1]
+    listing.write_text("".join(f"{VIDEOS[i]} {LABELS[i]}\n" for i in order))
+    s2 = read_videomae(out, split_list=listing)
+    assert list(s2.video_ids) == [IDS[i] for i in order]
+    np.testing.assert_allclose(s2.scores, in_file_order(x)[order], rtol=1e-6)
+
+
+def test_videomae_missing_view_is_masked_and_errors(tmp_path: Path) -> None:
+    x = view_logits()
+    f = tmp_path / "0.txt"
+    lines = videomae_lines(x, IDS)
+    f.write_text("acc\n" + "".join(lines[:-1]))  # video 4 lacks chunk 1 split 2
+    s = read_videomae(f)
+    assert s.segment_mask is not None and s.segment_mask.sum() == N * T * K - 1
+    assert not s.segment_mask[4, T * K - 1]  # chunk 1, split 2 -> the last view
+    f.write_text("acc\n" + lines[0].replace(f" {LABELS[0]} 0 0", " 3 0 1") + lines[0])
+    with pytest.raises(ScoreFileError, match=r"0.txt: line 3: video .* has label 0, but 3"):
+        read_videomae(f)
+    (tmp_path / "d").mkdir()
+    for r in (0, 2):
+        (tmp_path / "d" / f"{r}.txt").write_text("acc\n" + lines[0])
+    with pytest.raises(ScoreFileError, match=r"no 1.txt"):
+        read_videomae(tmp_path / "d")
+
+
+# --------------------------------------------------------------------------- skeletons
+# NTU RGB+D samples; 2s-AGCN names them with '.skeleton', pyskl without.
+
+NS = 8
+NTU = [f"S00{1 + i % 2}C001P00{i}R001A0{10 + i:02d}" for i in range(NS)]
+NTU_LABELS = [i % C for i in range(NS)]
+STREAMS = ["joint", "bone", "joint_motion", "bone_motion"]
+
+
+def ntu_logits(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    out: np.ndarray = (rng.normal(size=(NS, C)) + 1.2 * np.eye(C)[NTU_LABELS]).astype(np.float32)
+    return out
+
+
+def write_val_label(tmp: Path) -> Path:
+    p = tmp / "val_label.pkl"  # 2s-AGCN: pickle.dump((sample_name, list(sample_label)), f)
+    p.write_bytes(pickle.dumps(([f"{n}.skeleton" for n in NTU], NTU_LABELS)))
+    return p
+
+
+def write_ctrgcn_scores(tmp: Path, x: np.ndarray, stream: str) -> Path:
+    p = tmp / stream / "epoch1_test_score.pkl"
+    p.parent.mkdir()
+    order = list(range(NS))[::-1] if stream.startswith("bone") else list(range(NS))
+    p.write_bytes(pickle.dumps({f"{NTU[i]}.skeleton": x[i] for i in order}))
+    return p
+
+
+def test_ctrgcn_score_dict_with_val_label_and_npz(tmp_path: Path) -> None:
+    x = ntu_logits(1)
+    src = write_ctrgcn_scores(tmp_path, x, "bone")
+    s = import_scores(
+        src,
+        source="ctrgcn",
+        out=tmp_path / "b.npz",
+        stream="bone",
+        split_list=write_val_label(tmp_path),
+        allow_pickle=True,
+    )
+    assert list(s.video_ids) == NTU and s.labels.tolist() == NTU_LABELS and s.kind == "logit"
+    np.testing.assert_array_equal(s.scores[:, 0], x)
+    # CTR-GCN: keys test_i, labels one-hot in y_test of the NTU npz
+    ctr = tmp_path / "ctr.pkl"
+    ctr.write_bytes(pickle.dumps({f"test_{i}": x[i] for i in range(NS)}))
+    npz = tmp_path / "NTU60_CS.npz"
+    np.savez(npz, x_test=np.zeros((NS, 3)), y_test=np.eye(C)[NTU_LABELS])
+    s2 = read_ctrgcn(ctr, split_list=npz, allow_pickle=True)
+    assert s2.labels.tolist() == NTU_LABELS and s2.video_ids.tolist()[:2] == ["test_0", "test_1"]
+    with pytest.raises(ScoreFileError, match="--allow-pickle"):
+        read_ctrgcn(src, split_list=write_val_label(tmp_path))
+
+
+def write_pyskl_ann(tmp: Path, *, json_form: bool = False) -> Path:
+    """pyskl annotation file: {'split': {...}, 'annotations': [...]}, the test split not in
+    annotation order; keypoints included as in ntu60_hrnet.pkl."""
+    train = [f"S003C002P00{i}R002A001" for i in range(3)]
+    anns = [
+        {"frame_dir": n, "label": lab, "total_frames": 50, "img_shape": (1080, 1920)}
+        for n, lab in [(train[0], 0), *zip(NTU, NTU_LABELS, strict=True), (train[1], 1)]
+    ]
+    split = {"xsub_train": train, "xsub_val": NTU[::-1]}
+    if json_form:
+        p = tmp / "ntu60_hrnet.json"
+        p.write_text(__import__("json").dumps({"split": split, "annotations": anns}))
+        return p
+    for a in anns:
+        a["keypoint"] = np.zeros((1, 2, 17, 2), np.float16)
+    p = tmp / "ntu60_hrnet.pkl"
+    p.write_bytes(pickle.dumps({"split": split, "annotations": anns}))
+    return p
+
+
+@pytest.mark.parametrize("json_form", [False, True])
+def test_pyskl_result_in_annotation_order(tmp_path: Path, json_form: bool) -> None:
+    x = ntu_logits(2)
+    src = tmp_path / "result.pkl"
+    src.write_bytes(pickle.dumps([softmax(x[i]) for i in range(NS)]))  # average_clips='prob'
+    s = import_scores(
+        src,
+        source="pyskl",
+        out=tmp_path / "j.npz",
+        stream="joint",
+        split_list=write_pyskl_ann(tmp_path, json_form=json_form),
+        ann_split="xsub_val",
+        allow_pickle=True,
+    )
+    assert list(s.video_ids) == NTU and s.labels.tolist() == NTU_LABELS and s.kind == "prob"
+    with pytest.raises(ScoreFileError, match=r"has no split 'xsub_test' \(has xsub_train"):
+        read_pyskl(
+            src,
+            split_list=write_pyskl_ann(tmp_path, json_form=True),
+            ann_split="xsub_test",
+            allow_pickle=True,
+        )
+
+
+def test_four_skeleton_streams_fused_as_by_hand(tmp_path: Path) -> None:
+    """CTR-GCN's ensemble: joint and bone from its score pickles, the motion streams from
+    pyskl; evaluate with weights 2:2:1:1 must give the accuracy of a hand-weighted sum."""
+    xs = {st: ntu_logits(10 + j) for j, st in enumerate(STREAMS)}
+    labels_file = write_val_label(tmp_path)
+    ann = write_pyskl_ann(tmp_path)
+    files = []
+    for st in STREAMS:
+        out = tmp_path / f"{st}.npz"
+        common: dict[str, Any] = {
+            "out": out,
+            "stream": st,
+            "allow_pickle": True,
+            "dataset": "ntu60",
+            "split": "xsub",
+            "subset": "val",
+        }
+        if "motion" in st:
+            src = tmp_path / f"{st}_result.pkl"
+            src.write_bytes(pickle.dumps([xs[st][i] for i in range(NS)]))
+            import_scores(src, source="pyskl", split_list=ann, ann_split="xsub_val", **common)
+        else:
+            src = write_ctrgcn_scores(tmp_path, xs[st], st)
+            import_scores(src, source="ctrgcn", split_list=labels_file, **common)
+        files.append(out)
+    weights = {"joint": 2, "bone": 2, "joint_motion": 1, "bone_motion": 1}
+    rows = evaluate_top1(
+        tmp_path, files, "--weights", ",".join(f"{k}={v}" for k, v in weights.items())
+    )
+
+    def by_hand(domain: str) -> float:
+        hits = 0
+        for i in range(NS):
+            fused = [0.0] * C
+            for st, w in weights.items():
+                z = [float(v) for v in xs[st][i]]
+                top = max(z)
+                total = sum(math.exp(v - top) for v in z)
+                for c in range(C):
+                    logp = z[c] - top - math.log(total)
+                    fused[c] += w * (logp if domain == "logit" else math.exp(logp))
+            hits += int(max(range(C), key=lambda c: fused[c]) == NTU_LABELS[i])
+        return hits / NS
+
+    got = {
+        r["domain"]: r["top1"]
+        for r in rows
+        if r["fusion"] == "weighted" and r["weights"] == {k: float(v) for k, v in weights.items()}
+    }
+    assert set(got) == {"prob", "logit"}
+    assert got == {"prob": by_hand("prob"), "logit": by_hand("logit")}
+    assert 0 < got["logit"] < 1  # the case distinguishes right from wrong

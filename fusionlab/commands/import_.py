@@ -40,7 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--split-list",
         default=None,
         metavar="FILE",
-        help="test/annotation list: video ids, order and labels",
+        help="test/annotation list: video ids, order and labels (pyskl: the annotation "
+        "file; ctrgcn: val_label.pkl or the NTU .npz)",
     )
     parser.add_argument(
         "--class-index",
@@ -59,6 +60,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="row order of tsn (default sorted) and mmaction2 (default list) files that name "
         "no videos (rows matched to --split-list by position)",
+    )
+    parser.add_argument(
+        "--views",
+        default=None,
+        metavar="CLIPSxCROPS",
+        help="test-time views per video of mmaction2 (average_clips=None), slowfast and "
+        "videomae inputs, e.g. 10x3; written clip-major with the centre crop first",
+    )
+    parser.add_argument(
+        "--ann-split",
+        default=None,
+        metavar="NAME",
+        help="pyskl: the split of the annotation file the test used (e.g. xsub_val)",
     )
     parser.add_argument(
         "--label-base",
@@ -94,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
         class_index=args.class_index,
         allow_pickle=args.allow_pickle,
         row_order=args.row_order,
+        views=args.views,
+        ann_split=args.ann_split,
         label_base=args.label_base,
         max_bytes=args.max_bytes,
         compress=args.compress,

@@ -50,6 +50,17 @@ exactly like any other:
     ``frame_dir``), rows are matched to the list by name instead, as for TSN
     files with names (the split list is then optional). ``average_clips='prob'``
     dumps hold probabilities, ``'score'`` logits: leave ``kind`` unset to infer it.
+    **Per-view dumps** (``model.cls_head.average_clips=None``): ``pred_score``
+    of shape ``(num_clips * num_crops, C)``, or flattened to ``(num_clips *
+    num_crops * C,)``, stacked crop-major (``FormatShape``); with ``--views
+    CLIPSxCROPS`` (or a ``num_clips`` in every sample) they become
+    ``meta["views"]``, clip-major, ThreeCrop's left/centre/right reordered to
+    centre, left, right (:mod:`~fusionlab.importers.views`).
+``slowfast``, ``videomae``, ``pyskl``, ``ctrgcn``
+    PySlowFast ``TEST.SAVE_RESULTS_PATH`` pickles, VideoMAE ``final_test``
+    rank files (``{rank}.txt``), pyskl ``--out result.pkl`` with its annotation
+    file, and CTR-GCN / 2s-AGCN ``epoch1_test_score.pkl`` with ``val_label.pkl``
+    or the NTU ``.npz``; each module's docstring shows the upstream command.
 ``twostream``
     Video-level pickles of two-stream repositories (e.g.
     ``jeffreyyihuang/two-stream-action-recognition``
@@ -137,14 +148,16 @@ other Unicode digits (``²``, ``٣``) are not numbers.
 
 Pickles
 -------
-``tsn``, ``mmaction2`` and ``twostream`` inputs are pickles (TSN's npz holds a
-pickled object array). Loading a pickle can run arbitrary code, so these are
-refused unless ``allow_pickle=True`` (``--allow-pickle``), and even then they
-are read by a restricted unpickler (:mod:`fusionlab.importers._unpickle`) that admits
-only NumPy arrays, dtypes and scalars, plain containers, and PyTorch CPU
-tensors, which it decodes itself without importing torch. Anything else stops
-the import with an error naming the refused global. ``np.load(...,
-allow_pickle=True)`` and ``pickle.load`` are never used.
+``tsn``, ``mmaction2``, ``twostream``, ``slowfast``, ``pyskl`` and ``ctrgcn``
+inputs are pickles (TSN's npz holds a pickled object array; pyskl's annotation
+file and 2s-AGCN's label file may be pickles too). Loading a pickle can run
+arbitrary code, so these are refused unless ``allow_pickle=True``
+(``--allow-pickle``), and even then they are read by a restricted unpickler
+(:mod:`fusionlab.importers._unpickle`) that admits only NumPy arrays, dtypes
+and scalars, plain containers, and PyTorch CPU tensors, which it decodes itself
+without importing torch. Anything else stops the import with an error naming
+the refused global. ``np.load(..., allow_pickle=True)`` and ``pickle.load`` are
+never used.
 
 Every input file must be at most ``max_bytes`` bytes (default 2 GiB,
 ``--max-bytes``), and so must the score array a CSV with sparse segment
@@ -161,7 +174,10 @@ Modules
 :mod:`~fusionlab.importers.raw` (:class:`RawScores`, :func:`infer_kind`, array decoding),
 one reader per source (:mod:`~fusionlab.importers.tsn`,
 :mod:`~fusionlab.importers.mmaction2`, :mod:`~fusionlab.importers.twostream`,
-:mod:`~fusionlab.importers.csv`), :mod:`~fusionlab.importers.convert`
+:mod:`~fusionlab.importers.csv`, :mod:`~fusionlab.importers.slowfast`,
+:mod:`~fusionlab.importers.videomae`, :mod:`~fusionlab.importers.pyskl`,
+:mod:`~fusionlab.importers.ctrgcn`), :mod:`~fusionlab.importers.views`
+(``--views``, clip-major layout), :mod:`~fusionlab.importers.convert`
 (:func:`import_scores`) and the restricted unpickler
 :mod:`fusionlab.importers._unpickle`. The command line is
 :mod:`fusionlab.commands.import_`.
@@ -173,12 +189,17 @@ from ._unpickle import PickleDataError, RefusedPickle, restricted_load
 from ._util import DEFAULT_MAX_BYTES, RowOrder
 from .convert import SOURCES, Source, import_scores, summary_line
 from .csv import read_csv
+from .ctrgcn import read_ctrgcn
 from .ids import normalize_video_id
 from .lists import SplitEntry, read_class_index, read_split_list
 from .mmaction2 import read_mmaction2
+from .pyskl import read_pyskl
 from .raw import RawScores, infer_kind
+from .slowfast import read_slowfast
 from .tsn import TSN_NAME_MEMBERS, read_tsn
 from .twostream import read_twostream
+from .videomae import read_videomae
+from .views import parse_views
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -193,12 +214,17 @@ __all__ = [
     "import_scores",
     "infer_kind",
     "normalize_video_id",
+    "parse_views",
     "read_class_index",
     "read_csv",
+    "read_ctrgcn",
     "read_mmaction2",
+    "read_pyskl",
+    "read_slowfast",
     "read_split_list",
     "read_tsn",
     "read_twostream",
+    "read_videomae",
     "restricted_load",
     "summary_line",
 ]

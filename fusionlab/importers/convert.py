@@ -18,14 +18,19 @@ from ._util import (
     printable,
 )
 from .csv import read_csv
+from .ctrgcn import read_ctrgcn
 from .mmaction2 import read_mmaction2
+from .pyskl import read_pyskl
 from .raw import RawScores, infer_kind
+from .slowfast import read_slowfast
 from .tsn import read_tsn
 from .twostream import read_twostream
+from .videomae import read_videomae
+from .views import ViewsArg, parse_views
 
 __all__ = ["SOURCES", "Source", "import_scores", "summary_line"]
 
-Source = Literal["tsn", "mmaction2", "twostream", "csv"]
+Source = Literal["tsn", "mmaction2", "twostream", "csv", "slowfast", "videomae", "pyskl", "ctrgcn"]
 SOURCES: tuple[str, ...] = get_args(Source)
 
 
@@ -34,8 +39,15 @@ _READERS: dict[str, Callable[..., RawScores]] = {
     "mmaction2": read_mmaction2,
     "twostream": read_twostream,
     "csv": read_csv,
+    "slowfast": read_slowfast,
+    "videomae": read_videomae,
+    "pyskl": read_pyskl,
+    "ctrgcn": read_ctrgcn,
 }
-_PICKLED = ("tsn", "mmaction2", "twostream")
+_PICKLED = ("tsn", "mmaction2", "twostream", "slowfast", "pyskl", "ctrgcn")
+#: Sources that read test-time views (``views``) and pyskl's annotation split (``ann_split``).
+_TAKES_VIEWS = ("mmaction2", "slowfast", "videomae")
+_TAKES_ANN_SPLIT = ("pyskl",)
 
 
 def import_scores(
@@ -54,6 +66,8 @@ def import_scores(
     class_index: PathArg | None = None,
     allow_pickle: bool = False,
     row_order: RowOrder | None = None,
+    views: ViewsArg | None = None,
+    ann_split: str | None = None,
     label_base: int = 0,
     max_bytes: int = DEFAULT_MAX_BYTES,
     compress: bool = False,
@@ -64,7 +78,7 @@ def import_scores(
     ----------
     input : str or path-like
         The file to import.
-    source : {"tsn", "mmaction2", "twostream", "csv"}
+    source : {"tsn", "mmaction2", "twostream", "csv", "slowfast", "videomae", "pyskl", "ctrgcn"}
         Its format (see the module docstring).
     out : str or path-like
         The ``.npz`` to write (through :func:`fusionlab.scores.save`).
@@ -78,13 +92,19 @@ def import_scores(
     split_list, class_index : str or path-like, optional
         Video ids, order and labels (see the module docstring).
     allow_pickle : bool, default False
-        Needed for ``tsn``, ``mmaction2`` and ``twostream``; the restricted
-        unpickler is used even then.
+        Needed for ``tsn``, ``mmaction2``, ``twostream``, ``slowfast``, ``pyskl``
+        and ``ctrgcn`` (and a pickled label file); the restricted unpickler is
+        used even then.
     row_order : {"sorted", "list"}, optional
         Row order of a ``tsn`` file or ``mmaction2`` dump that names no videos
         (matched to ``split_list`` by position): ``tsn`` default ``"sorted"``
         (tsn-pytorch), ``mmaction2`` default ``"list"``. Not used where rows are
         matched by name.
+    views : "TxK" or (clips, crops), optional
+        Test-time views per video (``mmaction2``, ``slowfast``, ``videomae``):
+        written as ``meta["views"]``, clip-major with the centre crop first.
+    ann_split : str, optional
+        ``pyskl``: the split of the annotation file (``xsub_val``).
     label_base : {0, 1}, default 0
     max_bytes : int, default 2 GiB
         Largest input file accepted.
@@ -125,6 +145,8 @@ def import_scores(
             class_index=class_index,
             allow_pickle=allow_pickle,
             row_order=row_order,
+            views=views,
+            ann_split=ann_split,
             label_base=label_base,
             max_bytes=max_bytes,
             compress=compress,
@@ -173,6 +195,8 @@ def _check_options(
     row_order: RowOrder | None,
     label_base: int,
     stream: str,
+    views: ViewsArg | None,
+    ann_split: str | None,
 ) -> None:
     """Refuse an option of :func:`import_scores` that is not one of its documented values."""
     if source not in _READERS:
@@ -183,6 +207,12 @@ def _check_options(
         raise UsageError(f"row_order must be 'sorted' or 'list', got {row_order!r}")
     if row_order is not None and source not in ("tsn", "mmaction2"):
         raise UsageError(f"row_order applies to --from tsn and mmaction2 only, not {source}")
+    if views is not None:
+        parse_views(views)
+        if source not in _TAKES_VIEWS:
+            raise UsageError(f"views apply to --from {', '.join(_TAKES_VIEWS)} only, not {source}")
+    if ann_split is not None and source not in _TAKES_ANN_SPLIT:
+        raise UsageError(f"ann_split applies to --from pyskl only, not {source}")
     if label_base not in (0, 1):
         raise UsageError(f"label_base must be 0 or 1, got {label_base!r}")
     if not isinstance(stream, str) or not stream.strip():
@@ -205,11 +235,13 @@ def _import_scores(
     class_index: PathArg | None,
     allow_pickle: bool,
     row_order: RowOrder | None,
+    views: ViewsArg | None,
+    ann_split: str | None,
     label_base: int,
     max_bytes: int,
     compress: bool,
 ) -> _scores.ScoreSet:
-    _check_options(source, kind, row_order, label_base, stream)
+    _check_options(source, kind, row_order, label_base, stream, views, ann_split)
     check_max_bytes(max_bytes)
     out_path = fspath(out)
     _check_output_path(out_path)
@@ -223,6 +255,10 @@ def _import_scores(
         kwargs["allow_pickle"] = allow_pickle
     if row_order is not None:
         kwargs["row_order"] = row_order
+    if views is not None:
+        kwargs["views"] = views
+    if ann_split is not None:
+        kwargs["ann_split"] = ann_split
     raw = _READERS[source](input, **kwargs)
 
     final_kind = kind or raw.kind or infer_kind(raw.scores, raw.segment_mask)
@@ -259,13 +295,15 @@ def _import_scores(
 def summary_line(s: _scores.ScoreSet, out: PathArg) -> str:
     """The line ``fusionlab import`` prints for the set :func:`import_scores` wrote to ``out``.
 
-    ``wrote OUT: N videos, S segments, C classes, kind K, stream X``, then
+    ``wrote OUT: N videos, S segments, C classes, kind K, stream X`` (the
+    segments followed by ``(T clips x K crops)`` where they are views), then
     whether segments are missing and, where rows were matched to the split
     list by position, that the file holds no video names.
     """
     masked = "" if s.segment_mask is None else ", some segments missing"
+    views = "" if s.views is None else f" ({s.views[0]} clips x {s.views[1]} crops)"
     return (
-        f"wrote {printable(fspath(out))}: {s.n_videos} videos, {s.n_segments} segments, "
+        f"wrote {printable(fspath(out))}: {s.n_videos} videos, {s.n_segments} segments{views}, "
         f"{s.n_classes} classes, kind {s.kind}, stream {printable(s.stream)}{masked}"
         f"{_row_match_note(s.meta)}"
     )

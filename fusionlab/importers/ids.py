@@ -10,7 +10,7 @@ from ._util import PathArg, fail, quoted
 __all__ = ["fold", "last_component", "normalize_video_id", "normalized_ids", "strip_v"]
 
 _VIDEO_EXTENSIONS = frozenset(
-    ".avi .mp4 .mkv .webm .mov .mpg .mpeg .m4v .flv .wmv .3gp .ogv .ogg .gif".split()
+    ".avi .mp4 .mkv .webm .mov .mpg .mpeg .m4v .flv .wmv .3gp .ogv .ogg .gif .skeleton".split()
 )
 #: What normalize_video_id turns into "_": whitespace and ASCII punctuation but "_-./\\".
 _ID_PUNCTUATION = re.compile(r"[\s!\"#$%&'()*+,:;<=>?@\[\]^`{|}~]")
@@ -36,7 +36,9 @@ def normalize_video_id(name: str) -> str:
         1. Surrounding whitespace is removed, ``\\`` counts as ``/``, and empty,
            ``.`` and ``..`` path components are dropped.
         2. The last component loses one video extension among ``.avi .mp4 .mkv
-           .webm .mov .mpg .mpeg .m4v .flv .wmv .3gp .ogv .ogg .gif`` (any case).
+           .webm .mov .mpg .mpeg .m4v .flv .wmv .3gp .ogv .ogg .gif`` (any case),
+           or NTU RGB+D's ``.skeleton`` (2s-AGCN names ``S001C001P001R001A001.skeleton``
+           the sample pyskl calls ``S001C001P001R001A001``).
         3. **Class folder rule**: when that last component holds no letter (no
            character for which ``str.isalpha`` is true: ``100``, ``00042``,
            ``3-1``) it does not name a video on its own, and the folder above it

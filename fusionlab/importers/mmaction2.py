@@ -1,4 +1,16 @@
-"""``--from mmaction2``: MMAction2 result dumps (:func:`read_mmaction2`)."""
+"""``--from mmaction2``: MMAction2 result dumps (:func:`read_mmaction2`).
+
+Produced by ``open-mmlab/mmaction2`` 1.x::
+
+    python tools/test.py CONFIG CHECKPOINT --dump result.pkl
+
+(0.x: ``--out result.pkl``). To keep every test-time view, add
+``--cfg-options model.cls_head.average_clips=None`` and import with ``--views
+CLIPSxCROPS`` (``num_clips`` of the test ``SampleFrames`` x 1 for ``CenterCrop``
+or 3 for ``ThreeCrop``): ``pred_score`` is then ``(num_clips * num_crops, C)``
+logits, stacked crop-major, and is written clip-major with the centre crop
+first (``ThreeCrop`` takes left/top, centre, right/bottom).
+"""
 
 from __future__ import annotations
 
@@ -23,6 +35,7 @@ from ._util import (
 from .ids import normalized_ids
 from .lists import SplitEntry, align_to_list, read_class_index, read_split_list
 from .raw import RawScores, as_segments, finish, float_array, int_label, load_pickle_file
+from .views import ViewsArg, parse_views, to_clip_major, views_meta
 
 __all__ = ["read_mmaction2"]
 
@@ -43,6 +56,7 @@ def read_mmaction2(
     class_index: PathArg | None = None,
     allow_pickle: bool = False,
     row_order: RowOrder = "list",
+    views: ViewsArg | None = None,
     label_base: int = 0,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> RawScores:
@@ -63,6 +77,12 @@ def read_mmaction2(
         tensors are decoded without torch).
     row_order : {"list", "sorted"}, default "list"
         Order of unnamed samples against the split list; not used for named ones.
+    views : "TxK" or (clips, crops), optional
+        ``num_clips`` of the test pipeline's ``SampleFrames`` x crops (1 for
+        ``CenterCrop``, 3 for ``ThreeCrop``) of a dump made with
+        ``model.cls_head.average_clips=None``; needed unless every sample says
+        ``num_clips``. The views are then laid out clip-major with the centre
+        crop first (``meta["views"]``).
     label_base : {0, 1}, default 0
     max_bytes : int, default 2 GiB
 
@@ -72,9 +92,10 @@ def read_mmaction2(
         ``scores`` of shape (n_videos, n_segments, n_classes) as dumped
         (probabilities for ``average_clips='prob'``, logits for ``'score'``).
         With a split list, ``meta`` records ``row_match`` (``"name"`` or
-        ``"position"``, then with ``row_order``).
+        ``"position"``, then with ``row_order``); with views, ``views``.
     """
     check_max_bytes(max_bytes)
+    tv = parse_views(views)
     names = read_class_index(class_index, max_bytes=max_bytes) if class_index is not None else None
     obj = load_pickle_file(
         path, allow_pickle=allow_pickle, max_bytes=max_bytes, tool="MMAction2 result"
@@ -83,6 +104,7 @@ def read_mmaction2(
         what = "an empty list" if isinstance(obj, list) else f"a {type(obj).__name__}"
         fail(path, f"holds {what}, expected a list of per-sample results")
     per_video, dump_labels, dump_names = _samples(obj, path)
+    per_video, view_meta = _views(obj, per_video, tv, path)
     n = len(per_video)
     labels = (
         np.asarray(dump_labels, dtype=np.int64)
@@ -121,7 +143,7 @@ def read_mmaction2(
             "holds no video names; pass the test annotation file with --split-list "
             "(split_list=...): rows follow its order",
         )
-    return finish(path, per_video, labels, ids, names, meta=meta)
+    return finish(path, per_video, labels, ids, names, meta={**meta, **view_meta})
 
 
 def _samples(obj: list[Any], path: PathArg) -> tuple[list[FloatArray], list[int], list[str]]:
@@ -153,6 +175,48 @@ def _samples(obj: list[Any], path: PathArg) -> tuple[list[FloatArray], list[int]
             arr = float_array(item, f"sample {i}", path)
         per_video.append(as_segments(arr, f"scores of sample {i}", path, crops_axis=False))
     return per_video, dump_labels, dump_names
+
+
+def _views(
+    obj: list[Any], per_video: list[FloatArray], tv: tuple[int, int] | None, path: PathArg
+) -> tuple[list[FloatArray], dict[str, Any]]:
+    """Per-view scores (``average_clips=None``) laid out clip-major, centre crop first.
+
+    MMAction2 stacks a sample's views crop-major (``FormatShape``: ``N_crops x
+    N_clips``) and ``ThreeCrop`` takes left/top, centre, right/bottom. A score of
+    shape ``(T * K * C,)`` (the flattened form) is split into its ``T * K`` views.
+    """
+    said_raw = [item.get("num_clips") if isinstance(item, dict) else None for item in obj]
+    said = [v for v in said_raw if type(v) is int and v > 0]
+    said_all = len(said) == len(said_raw)
+    if tv is None and not said_all:
+        return per_video, {}
+    if tv is None:
+        t = int(said[0])
+        sizes = {a.shape[0] for a in per_video}
+        if len(set(said)) != 1 or len(sizes) != 1 or sizes.pop() % t:
+            fail(
+                path,
+                "samples say 'num_clips' but their view counts do not divide into it; "
+                "pass --views CLIPSxCROPS",
+            )
+        tv = (t, per_video[0].shape[0] // t)
+    t, k = tv
+    v = t * k
+    if said_all and int(said[0]) != t:
+        fail(path, f"samples say num_clips {said[0]}, but --views {t}x{k} says {t} clips")
+    out: list[FloatArray] = []
+    for i, a in enumerate(per_video):
+        if a.shape[0] == 1 and v > 1 and a.shape[1] % v == 0 and a.shape[1] // v >= 2:
+            a = a.reshape(v, a.shape[1] // v)  # the flattened form
+        if a.shape[0] != v:
+            fail(
+                path,
+                f"sample {i} has {a.shape[0]} views of {a.shape[1]} classes, but --views {t}x{k} "
+                f"is {v} views (dump with model.cls_head.average_clips=None)",
+            )
+        out.append(to_clip_major(a, t, k, order="crop-major"))
+    return out, views_meta(t, k) if v > 1 else {}
 
 
 def _mm_by_position(

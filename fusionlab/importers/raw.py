@@ -10,6 +10,7 @@ a pickle unless it is allowed and read it with the restricted unpickler
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,7 @@ from ._util import (
     FloatArray,
     PathArg,
     fail,
+    fspath,
     printable,
     quoted,
     read_bytes,
@@ -209,6 +211,17 @@ def load_pickle_file(path: PathArg, *, allow_pickle: bool, max_bytes: int, tool:
     refuse_pickle_unless(allow_pickle, path, tool)
     data = read_bytes(path, max_bytes=max_bytes, what="pickle file")
     return unpickle(io.BytesIO(data), path, max_bytes=max_bytes)
+
+
+def load_pickle_or_json(path: PathArg, *, allow_pickle: bool, max_bytes: int, tool: str) -> Any:
+    """A JSON file (name ending in ``.json``) or else a pickle (restricted, if allowed)."""
+    if not fspath(path).lower().endswith(".json"):
+        return load_pickle_file(path, allow_pickle=allow_pickle, max_bytes=max_bytes, tool=tool)
+    text = read_bytes(path, max_bytes=max_bytes, what="JSON file")
+    try:
+        return json.loads(text.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        fail(path, f"not a readable JSON file ({type(exc).__name__}: {printable(str(exc))[:200]})")
 
 
 def refuse_pickle_unless(allow_pickle: bool, path: PathArg, tool: str) -> None:
