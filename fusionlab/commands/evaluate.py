@@ -148,8 +148,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         for note in results.extra.get("notes", []):
             print(f"note: {note}", file=sys.stderr)
-        for name, info in results.extra.get("groups", {}).items():
-            print(f"note: {name}: {groups_note(info)}", file=sys.stderr)
+        if args.fmt in ("csv", "json"):  # the table and Markdown print it under each table
+            for name, info in results.extra.get("groups", {}).items():
+                print(f"note: {name}: {groups_note(info)}", file=sys.stderr)
         if len(results.evaluations) > 1:
             print(
                 f"note: {len(results.evaluations)} evaluations (files are grouped by the "
