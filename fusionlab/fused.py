@@ -210,12 +210,21 @@ def row_labels(r: Mapping[str, Any]) -> tuple[str, str, str]:
 
 
 def row_metrics(
-    fused: Array, y: IntArray, domain: Domain, *, bootstrap: int, confidence: float, seed: int
+    fused: Array,
+    y: IntArray,
+    domain: Domain,
+    *,
+    bootstrap: int,
+    confidence: float,
+    seed: int,
+    groups: IntArray | None = None,
 ) -> dict[str, Any]:
     """Top-1, top-5, mean class accuracy, interval, NLL and ECE of fused scores.
 
     ``fused`` (n_videos, n_classes) in ``domain``; ``y`` (n_videos,) labels.
     Accuracies are fractions; ``correct`` is the top-1 correctness per video.
+    ``groups`` (n_videos,) int: resample whole groups of videos for the
+    interval (cluster bootstrap, :func:`fusionlab.metrics.bootstrap_counts`).
     """
     c = fused.shape[1]
     correct = metrics.correct_top_k(y, fused, k=1, validate_args=False)
@@ -225,7 +234,7 @@ def row_metrics(
     ci: list[float] | None = None
     if bootstrap > 0:
         lo, hi = metrics.bootstrap_ci(
-            correct, n_resamples=bootstrap, confidence=confidence, seed=seed
+            correct, n_resamples=bootstrap, confidence=confidence, seed=seed, groups=groups
         )
         ci = [float(lo), float(hi)]
     return {

@@ -570,6 +570,7 @@ def learned_fusion(
     l2: float = 0.0,
     C: float = STACKING_C,
     val: tuple[Any, ...] | None = None,
+    groups: npt.ArrayLike | None = None,
 ) -> LearnedResult:
     """Fit a combiner on all videos (in-sample) and cross-fit it (honest).
 
@@ -591,6 +592,9 @@ def learned_fusion(
         Options of :func:`fit_linear`.
     C : float
         Option of :func:`fit_stacking`.
+    groups : array-like of shape (n_videos,), int, optional
+        Group of each video (:mod:`fusionlab.groups`): the cross-fitting folds
+        never split a group (:func:`fusionlab.search.group_folds`).
 
     Returns
     -------
@@ -629,7 +633,12 @@ def learned_fusion(
         # held-out labels steer the fold's weights (when a fold is separable, L-BFGS
         # stops at once) and inflate the honest estimate.
         cf = cross_fit(
-            lambda tr, te: judge(fit(tr), te), ya, folds=folds, repeats=repeats, seed=seed
+            lambda tr, te: judge(fit(tr), te),
+            ya,
+            folds=folds,
+            repeats=repeats,
+            seed=seed,
+            groups=groups,
         )
         weights, temps, notes = _described(full, names, " on all videos")
         if not cf.folds.stratified:

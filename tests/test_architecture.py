@@ -37,6 +37,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "fusionlab.alignment",
             "fusionlab.synth",
             "fusionlab.importers",
+            "fusionlab.groups",
         ),
     ),
     (

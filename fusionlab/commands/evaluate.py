@@ -12,12 +12,19 @@ from ..evaluate import (
     EvaluateOptions,
     evaluate_files,
 )
+from ..evaluate.clusters import groups_note
 from ..output import write_output
 from ..render import format_results
 from ..rules import Domain
 from ..weights import parse_weights
 
-__all__ = ["add_arguments", "add_report_argument", "options_from_args", "run"]
+__all__ = [
+    "add_arguments",
+    "add_groups_argument",
+    "add_report_argument",
+    "options_from_args",
+    "run",
+]
 
 
 def _rule_list(text: str) -> tuple[str, ...]:
@@ -39,6 +46,20 @@ def add_report_argument(parser: argparse.ArgumentParser, *, required: bool = Fal
         required=required,
         help="write report.md, report.html and figures/ into DIR (replacing an earlier report "
         "there)",
+    )
+
+
+def add_groups_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--groups SPEC`` (``fusionlab evaluate``, ``report`` and ``grid`` use it)."""
+    parser.add_argument(
+        "--groups",
+        metavar="SPEC",
+        default=None,
+        help="groups of correlated videos: a preset (ucf101: v_<Class>_g<NN>_c<MM> -> "
+        "<Class>_g<NN>; hmdb51: the id without its trailing _<digits> counter; auto: ucf101 "
+        "where it matches, else hmdb51), a CSV file of video_id,group, or a regex over video "
+        "ids (its named group 'group', first group or whole match names the group); intervals "
+        "then resample whole groups and cross-fitting folds never split one",
     )
 
 
@@ -88,6 +109,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-components", type=int, default=6, help="largest weight search in the table"
     )
+    add_groups_argument(parser)
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or notes")
     add_report_argument(parser)
 
@@ -110,6 +132,7 @@ def options_from_args(args: argparse.Namespace) -> EvaluateOptions:
         folds=args.folds,
         repeats=args.repeats,
         max_components=args.max_components,
+        groups=args.groups,
     )
 
 
@@ -125,6 +148,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         for note in results.extra.get("notes", []):
             print(f"note: {note}", file=sys.stderr)
+        if args.fmt in ("csv", "json"):  # the table and Markdown print it under each table
+            for name, info in results.extra.get("groups", {}).items():
+                print(f"note: {name}: {groups_note(info)}", file=sys.stderr)
         if len(results.evaluations) > 1:
             print(
                 f"note: {len(results.evaluations)} evaluations (files are grouped by the "

@@ -6,12 +6,17 @@ import argparse
 from collections.abc import Sequence
 from dataclasses import replace
 
+import numpy as np
+import numpy.typing as npt
+
 from ..errors import UsageError
 from ..evaluate import val_partners
+from ..groups import group_codes, spec_kind
 from ..output import write_output
 from ..render.grid import render_grid
 from ..scores import Evaluation, group, load, resolve_paths
 from ..search import Components, GridResult, components, grid_search
+from .evaluate import add_groups_argument
 
 __all__ = ["add_arguments", "run"]
 
@@ -76,6 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="joblib backend for --jobs (dask: a dask.distributed cluster at --scheduler)",
     )
     parser.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://...)")
+    add_groups_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--jobs must be a positive number of workers or -1 (all cores), got {args.jobs}"
         )
+    if args.groups is not None:
+        spec_kind(args.groups)  # a bad regex fails before any file is read
     sets = [load(p) for p in resolve_paths(list(args.files))]
     evaluations = group(sets, allow_partial=bool(args.allow_partial))
     if args.folds not in (0, None) and args.folds < 2:
@@ -127,10 +135,16 @@ def run(args: argparse.Namespace) -> int:
             n_jobs=args.jobs,
             backend=args.backend,
             scheduler=args.scheduler,
+            groups=None if args.groups is None else _known_codes(ev, args.groups),
         )
         results.append(replace(res, evaluation=ev.name, over=args.over))
     write_output(args.output, render_grid(results, args.format))
     return 0
+
+
+def _known_codes(ev: Evaluation, spec: str) -> npt.NDArray[np.int64]:
+    """Group codes of the videos with a known label (those :func:`components` keeps)."""
+    return group_codes(ev.video_ids, spec)[ev.labels >= 0]
 
 
 def _components(ev: Evaluation, args: argparse.Namespace) -> Components:

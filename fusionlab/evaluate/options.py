@@ -8,6 +8,7 @@ from typing import Literal, cast
 
 from .. import rules
 from ..errors import UsageError
+from ..groups import spec_kind
 from ..rules import Domain
 from ..scores import Evaluation
 from ..weights import WeightSpec, resolve_weights, weights_arg
@@ -68,6 +69,12 @@ class EvaluateOptions:
         Settings of the tuned rows: simplex step, cross-fitting folds and
         repeats, the largest number of components searched, and whether to
         fit learned combiners.
+    groups : str or None
+        Groups of correlated videos (:mod:`fusionlab.groups`): a preset
+        (``ucf101``, ``hmdb51``, ``auto``), a ``video_id,group`` CSV file or a
+        regex over video ids. Given, every interval resamples whole groups
+        (cluster bootstrap) and the cross-fitting folds never split a group;
+        ``Results.extra["groups"]`` says how much the intervals widened.
     """
 
     domains: tuple[Domain, ...] = ("prob", "logit")
@@ -84,6 +91,7 @@ class EvaluateOptions:
     repeats: int = 3
     max_components: int = 6
     learned: bool = True
+    groups: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -104,6 +112,8 @@ class EvaluateOptions:
             raise UsageError(f"seed must be in [0, 2**32), got {self.seed}")
         if self.folds < 2 or self.repeats < 1:
             raise UsageError(f"need folds >= 2 and repeats >= 1, got {self.folds}, {self.repeats}")
+        if self.groups is not None:
+            spec_kind(self.groups)  # a bad regex fails here, before any file is read
 
     @property
     def default_weights(self) -> bool:

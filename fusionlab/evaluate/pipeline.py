@@ -29,7 +29,9 @@ import numpy.typing as npt
 from .. import metrics, rules
 from ..errors import UsageError
 from ..fused import FusionSpec, LogProbCache, known_labels
+from ..groups import Grouping
 from ..scores import Evaluation, ScoreSet, group, load, resolve_paths
+from .clusters import evaluation_groups, group_info
 from .options import TUNED_MAX_ELEMENTS, EvaluateOptions
 from .splits import split_means
 
@@ -159,6 +161,7 @@ def evaluate(
     opts = options or EvaluateOptions()
     for ev in evaluations:
         opts.weights_for(ev)  # user weights that do not fit: fail before any work
+    grouped = evaluation_groups(evaluations, opts.groups)  # a video without a group: fail now
     all_specs = [(ev, build_specs(ev, opts)) for ev in evaluations]
     total = sum(len(s) for _, s in all_specs)
     records: list[dict[str, Any]] = []
@@ -168,20 +171,25 @@ def evaluate(
         extra: dict[str, Any] = {}
         vals = val_partners(evaluations)
         for ev, specs in all_specs:
-            rows, pairs = _evaluate_one(ev, specs, opts, bar.update)
+            grouping = grouped.get(id(ev))
+            rows, pairs, ginfo = _evaluate_one(ev, specs, opts, bar.update, grouping=grouping)
             if pairs:
                 extra.setdefault("complementarity", {})[ev.name] = pairs
+            if ginfo is not None:
+                extra.setdefault("groups", {})[ev.name] = ginfo
             if _wants_tuned(ev, opts):
                 val = vals.get(id(ev))
                 n_known = int((ev.labels >= 0).sum())
-                if val is None and n_known < 2 * opts.folds:
+                few = _too_few(n_known, ginfo, opts.folds)
+                if val is None and few:
                     extra.setdefault("notes", []).append(
-                        f"{ev.name}: no tuned rows: {n_known} videos with a label are too few "
-                        f"to cross-fit with {opts.folds} folds"
+                        f"{ev.name}: no tuned rows: {few} too few to cross-fit with "
+                        f"{opts.folds} folds"
                     )
                     records.extend(rows)
                     continue
-                tuned, importance = _tuned_rows(ev, opts, val=val)
+                codes = None if grouping is None else grouping.codes
+                tuned, importance = _tuned_rows(ev, opts, val=val, groups=codes)
                 rows = _sorted_rows(rows + tuned)
                 extra.setdefault("importance", {})[ev.name] = importance
             records.extend(rows)
@@ -190,6 +198,15 @@ def evaluate(
     if means:
         extra["split_means"] = means
     return results
+
+
+def _too_few(n_known: int, ginfo: dict[str, Any] | None, folds: int) -> str:
+    """Why cross-fitting cannot run (too few videos, or groups), or "" when it can."""
+    if n_known < 2 * folds:
+        return f"{n_known} videos with a label are"
+    if ginfo is not None and ginfo["n_groups"] < folds:
+        return f"{ginfo['n_groups']} groups of videos are"
+    return ""
 
 
 def _wants_tuned(ev: Evaluation, opts: EvaluateOptions) -> bool:
@@ -220,7 +237,11 @@ def val_partners(evaluations: Sequence[Evaluation]) -> dict[int, Evaluation]:
 
 
 def _tuned_rows(
-    ev: Evaluation, opts: EvaluateOptions, *, val: Evaluation | None = None
+    ev: Evaluation,
+    opts: EvaluateOptions,
+    *,
+    val: Evaluation | None = None,
+    groups: npt.NDArray[np.int64] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Grid, learned rows and importance of ``ev`` (see :func:`fusionlab.search.summary_rows`).
 
@@ -228,6 +249,7 @@ def _tuned_rows(
     log-probabilities, so they are fitted on the logit-domain components (mean
     consensus of log-probabilities) and labelled logit; temperature fusion is a
     probability-domain rule. Rows of a domain not asked for are dropped.
+    ``groups`` (aligned with ``ev.video_ids``): cluster bootstrap and group folds.
     """
     from .. import importance, search
 
@@ -247,6 +269,7 @@ def _tuned_rows(
             bootstrap=opts.bootstrap,
             confidence=opts.confidence,
             val=val,
+            groups=groups,
         )
         imp += importance.summary(
             ev, domain=d, max_components=opts.max_components, learned=opts.learned
@@ -317,8 +340,11 @@ def _evaluate_one(
     specs: Sequence[FusionSpec],
     opts: EvaluateOptions,
     advance: Callable[[float], Any],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    *,
+    grouping: Grouping | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any] | None]:
     known, _ = known_labels(ev)
+    codes = None if grouping is None else grouping.codes[known]
     if not known.all():  # score only the videos with a known label
         ev = _restrict(ev, np.flatnonzero(known))
     y = ev.labels
@@ -375,17 +401,45 @@ def _evaluate_one(
             }
         )
     pairs = _pairs(ev, specs, correct, opts)
-    if opts.bootstrap > 0 and specs:
+    ginfo = _intervals(rows, correct, opts, grouping, codes)
+    return _sorted_rows(rows), pairs, ginfo
+
+
+def _intervals(
+    rows: list[dict[str, Any]],
+    correct: npt.NDArray[np.bool_],
+    opts: EvaluateOptions,
+    grouping: Grouping | None,
+    codes: npt.NDArray[np.int64] | None,
+) -> dict[str, Any] | None:
+    """Set every row's paired bootstrap interval; the groups' entry (None without groups).
+
+    With groups the resamples draw whole groups (``codes``, one per scored
+    video); all rows share one set of resamples either way.
+    """
+    ci = None
+    if opts.bootstrap > 0 and rows:
         ci = metrics.bootstrap_ci(
             correct,
             n_resamples=opts.bootstrap,
             confidence=opts.confidence,
             seed=opts.seed,
+            groups=codes,
             validate_args=False,
         )
         for row, (lo, hi) in zip(rows, ci, strict=True):
             row["top1_ci_low"], row["top1_ci_high"] = float(lo), float(hi)
-    return _sorted_rows(rows), pairs
+    if grouping is None or codes is None:
+        return None
+    return group_info(
+        grouping,
+        codes,
+        correct,
+        ci,
+        n_resamples=opts.bootstrap,
+        confidence=opts.confidence,
+        seed=opts.seed,
+    )
 
 
 def _pairs(

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..evaluate import Results, split_title
+from ..evaluate.clusters import GROUP_FIELDS, groups_note
 from ..fused import row_labels
 from ..jsonio import SCHEMA_VERSION, file_sha256, json_value
 from ..weights import named_weights
@@ -123,4 +124,21 @@ def _document_meta(results: Results) -> dict[str, Any]:
         "files": files,
         "evaluations": evs,
         "notes": list(results.extra.get("notes", [])),
+        **_groups_meta(results),
+    }
+
+
+def _groups_meta(results: Results) -> dict[str, Any]:
+    """``{"groups": {evaluation: {spec, n_groups, ...}}}`` with ``--groups``, else ``{}``."""
+    groups = results.extra.get("groups")
+    if not groups:
+        return {}
+    return {
+        "groups": {
+            name: {
+                **{k: json_value(info[k]) for k in GROUP_FIELDS},
+                "note": groups_note(info),
+            }
+            for name, info in groups.items()
+        }
     }

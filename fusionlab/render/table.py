@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from ..evaluate import COLUMNS, SPLIT_MEAN_FIELDS, Results, split_title
+from ..evaluate.clusters import groups_note
 from ..fused import row_labels
 from ..jsonio import dumps
 from ..scores import Evaluation
@@ -117,6 +118,7 @@ def format_results(results: Results, fmt: Format = "table") -> str:
             lines.append("| " + " | ".join(hdr) + " |")
             lines.append("|" + "|".join("---:" if h[0] in "#tmhn" else "---" for h in hdr) + "|")
             lines.extend(_md_row(r) for r in rows)
+            lines += _groups_lines(results, name, fmt)
             for title, h2, body in extra:
                 lines += ["", f"**{title}**", "", "| " + " | ".join(h2) + " |"]
                 lines.append(
@@ -128,6 +130,7 @@ def format_results(results: Results, fmt: Format = "table") -> str:
             widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(hdr)]
             lines = [desc, _fmt_row(hdr, widths), _fmt_row(["-" * w for w in widths], widths)]
             lines.extend(_fmt_row(r, widths) for r in rows)
+            lines += _groups_lines(results, name, fmt)
             for title, h2, body in extra:
                 w2 = [max(len(h), *(len(r[j]) for r in body)) for j, h in enumerate(h2)]
                 lines += ["", title]
@@ -135,6 +138,15 @@ def format_results(results: Results, fmt: Format = "table") -> str:
                 lines.extend(_plain_row(r, w2) for r in body)
             chunks.append("\n".join(lines) + "\n")
     return "\n".join(chunks)
+
+
+def _groups_lines(results: Results, evaluation: str, fmt: Format) -> list[str]:
+    """The note under an evaluation's table when its videos are grouped (``--groups``)."""
+    info = results.extra.get("groups", {}).get(evaluation)
+    if info is None:
+        return []
+    note = f"note: {groups_note(info)}"
+    return ["", note] if fmt == "markdown" else [note]
 
 
 def _mean_std(m: Mapping[str, Any], field: str) -> str:

@@ -30,7 +30,15 @@ JSON output are :mod:`fusionlab.render.grid`.
 
 from __future__ import annotations
 
-from .crossfit import CrossFit, Folds, cross_fit, select_best, stratified_folds, uniform_distance
+from .crossfit import (
+    CrossFit,
+    Folds,
+    cross_fit,
+    group_folds,
+    select_best,
+    stratified_folds,
+    uniform_distance,
+)
 from .curve import Curve, two_component_curve
 from .fast import GridAccuracy, grid_accuracy
 from .grids import MAX_GRID_POINTS, grid_counts, simplex_grid
@@ -53,6 +61,7 @@ __all__ = [
     "grid_accuracy",
     "grid_counts",
     "grid_search",
+    "group_folds",
     "naive_grid_accuracy",
     "select_best",
     "significance",

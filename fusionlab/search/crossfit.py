@@ -13,6 +13,9 @@ the held-out correct count over all folds divided by the number of videos. The
 mean and the standard deviation (``ddof=1``; 0 with one repeat) over repeats are
 reported. :func:`cross_fit` runs any tune-then-score function this way
 (:mod:`fusionlab.learned` uses it for fitted combiners).
+
+With ``groups`` (correlated videos, :mod:`fusionlab.groups`) the folds are
+stratified *group* folds (:func:`group_folds`): no group is split across folds.
 """
 
 from __future__ import annotations
@@ -27,7 +30,15 @@ import numpy.typing as npt
 from ..errors import UsageError
 from .reference import Array, BoolArray, IntArray
 
-__all__ = ["CrossFit", "Folds", "cross_fit", "select_best", "stratified_folds", "uniform_distance"]
+__all__ = [
+    "CrossFit",
+    "Folds",
+    "cross_fit",
+    "group_folds",
+    "select_best",
+    "stratified_folds",
+    "uniform_distance",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,13 +65,23 @@ class Folds:
 
 
 def stratified_folds(
-    y: npt.ArrayLike, *, folds: int = 5, repeats: int = 10, seed: int = 0
+    y: npt.ArrayLike,
+    *,
+    folds: int = 5,
+    repeats: int = 10,
+    seed: int = 0,
+    groups: npt.ArrayLike | None = None,
 ) -> Folds:
     """Repeated stratified k-fold assignment of videos (scikit-learn, seeded per repeat).
 
     Repeat ``r`` uses ``StratifiedKFold(folds, shuffle=True, random_state=seed + r)``;
     when some class has fewer than ``folds`` videos, ``KFold`` with the same
     arguments is used instead and ``stratified`` is False.
+
+    With ``groups`` (array-like of shape (n_videos,), int: the group code of each
+    video, see :func:`fusionlab.groups.group_codes`), repeat ``r`` is
+    :func:`group_folds` with seed ``seed + r``: every group lies in one fold,
+    stratified by label as far as the groups allow (``stratified`` is True).
 
     Examples
     --------
@@ -79,6 +100,8 @@ def stratified_folds(
         raise UsageError(f"seed must be an integer, got {seed!r}")
     if n < folds:
         raise UsageError(f"cross-fitting needs at least folds={folds} videos, got {n}")
+    if groups is not None:
+        return _grouped_folds(ya, np.asarray(groups), int(folds), int(repeats), int(seed))
     _, counts = np.unique(ya, return_counts=True)
     stratified = bool(counts.min() >= folds)
     ids = np.zeros((repeats, n), dtype=np.int64)
@@ -101,6 +124,103 @@ def stratified_folds(
         stratified=stratified,
         note=note,
     )
+
+
+def _grouped_folds(
+    y: npt.NDArray[Any], g: npt.NDArray[Any], folds: int, repeats: int, seed: int
+) -> Folds:
+    if g.shape != y.shape or g.dtype.kind not in "iu":
+        raise UsageError(
+            f"groups must be an integer array of shape {y.shape} (one group per video), "
+            f"got dtype {g.dtype} and shape {g.shape}"
+        )
+    ids = np.stack([group_folds(y, g, folds=folds, seed=seed + r) for r in range(repeats)])
+    n_groups = int(np.unique(g).size)
+    note = (
+        f"{folds}-fold stratified group cross-fitting ({n_groups} groups), "
+        f"{repeats} repeat(s), seed {seed}"
+    )
+    return Folds(ids=ids, folds=folds, repeats=repeats, seed=seed, stratified=True, note=note)
+
+
+def group_folds(
+    y: npt.ArrayLike, groups: npt.ArrayLike, *, folds: int = 5, seed: int = 0
+) -> IntArray:
+    """Stratified group k-fold: the fold of each video, no group in two folds.
+
+    The algorithm (deterministic for a seed; integer arithmetic only):
+
+    1. The groups are put in a random order (``np.random.default_rng(seed)``
+       permutation), then stably sorted by size, largest first.
+    2. The first ``folds`` groups of that order go to folds 0, 1, ..., so that
+       no fold is empty.
+    3. Every further group goes to the fold holding the fewest videos of the
+       group's classes (``sum_c n_group[c] * n_fold[c]``, which is the fold whose
+       per-class counts move least far from the per-class targets
+       ``n_class[c] / folds`` in squared distance); ties go to the fold with
+       the fewest videos, then to the lowest fold index.
+
+    With one video per group this is a greedy stratified k-fold.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_videos,), int
+        Labels.
+    groups : array-like of shape (n_videos,), int
+        Group code of each video.
+    folds : int, default 5
+        Number of folds, at most the number of groups.
+    seed : int, default 0
+
+    Returns
+    -------
+    ndarray of shape (n_videos,), int64
+        Fold of each video, in [0, folds); every fold holds at least one group.
+
+    Raises
+    ------
+    UsageError
+        Fewer groups than folds.
+
+    Examples
+    --------
+    >>> y = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    >>> g = np.array([0, 0, 1, 1, 2, 2, 3, 3])
+    >>> f = group_folds(y, g, folds=2, seed=0)
+    >>> [len(set(f[g == k])) for k in range(4)]  # each group in one fold
+    [1, 1, 1, 1]
+    >>> [np.bincount(y[f == k]).tolist() for k in range(2)]  # stratified
+    [[2, 2], [2, 2]]
+    """
+    ya = np.asarray(y)
+    _, gcode = np.unique(np.asarray(groups), return_inverse=True)
+    gcode = gcode.reshape(-1)
+    _, ycode = np.unique(ya, return_inverse=True)
+    ycode = ycode.reshape(-1)
+    n_groups, n_cls = int(gcode.max(initial=-1)) + 1, int(ycode.max(initial=-1)) + 1
+    if n_groups < folds:
+        raise UsageError(
+            f"cross-fitting by group needs at least folds={folds} groups, got {n_groups}"
+        )
+    per_group = np.zeros((n_groups, n_cls), dtype=np.int64)
+    np.add.at(per_group, (gcode, ycode), 1)
+    size = per_group.sum(axis=1)
+    order = np.random.default_rng(seed).permutation(n_groups)
+    order = order[np.argsort(-size[order], kind="stable")]
+    in_fold = np.zeros((folds, n_cls), dtype=np.int64)
+    fold_of = np.zeros(n_groups, dtype=np.int64)
+    for pos, gi in enumerate(order):
+        cls = np.flatnonzero(per_group[gi])
+        if pos < folds:
+            f = pos
+        else:
+            cost = in_fold[:, cls] @ per_group[gi, cls]
+            total = in_fold.sum(axis=1)
+            f = int(np.lexsort((np.arange(folds), total, cost))[0])
+        fold_of[gi] = f
+        in_fold[f, cls] += per_group[gi, cls]
+    out: IntArray = fold_of[gcode]
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,6 +252,7 @@ def cross_fit(
     folds: int = 5,
     repeats: int = 10,
     seed: int = 0,
+    groups: npt.ArrayLike | None = None,
 ) -> CrossFit:
     """Tune on k-1 folds, score the held-out fold, for every fold and repeat.
 
@@ -145,6 +266,8 @@ def cross_fit(
         Labels (for stratification).
     folds, repeats, seed : int
         See :func:`stratified_folds`.
+    groups : array-like of shape (n_videos,), int, optional
+        Group of each video: folds never split a group (:func:`group_folds`).
 
     Returns
     -------
@@ -159,7 +282,7 @@ def cross_fit(
     ([0.5], [0.0])
     """
     ya = np.asarray(y)
-    fo = stratified_folds(ya, folds=folds, repeats=repeats, seed=seed)
+    fo = stratified_folds(ya, folds=folds, repeats=repeats, seed=seed, groups=groups)
     n = ya.shape[0]
     per: list[Array] = []
     held = np.zeros((0, n), dtype=bool)

@@ -178,6 +178,7 @@ def grid_search(
     n_jobs: int = 1,
     backend: str | None = None,
     scheduler: str | None = None,
+    groups: npt.ArrayLike | None = None,
 ) -> GridResult:
     """Evaluate every grid point, pick the best, and estimate its accuracy honestly.
 
@@ -204,6 +205,9 @@ def grid_search(
         Evaluate the grid points in parallel (:mod:`fusionlab.parallel`):
         ``n_jobs`` workers on ``backend`` ("loky", "threading", or "dask" at
         ``scheduler``). The results equal the single-process ones exactly.
+    groups : array-like of shape (n_videos,), int, optional
+        Group of each video (:mod:`fusionlab.groups`): the cross-fitting folds
+        never split a group (:func:`stratified_folds`, stratified group folds).
 
     Returns
     -------
@@ -238,7 +242,10 @@ def grid_search(
 
     fo: Folds | None = None
     if val is None and folds is not None:
-        fo = stratified_folds(ya, folds=folds, repeats=repeats, seed=seed)
+        fo = stratified_folds(ya, folds=folds, repeats=repeats, seed=seed, groups=groups)
+        if groups is not None:
+            n_groups = int(np.unique(np.asarray(groups)).size)
+            notes.append(f"folds never split a group of videos ({n_groups} groups)")
         if not fo.stratified:
             notes.append("a class has fewer videos than folds: folds are not stratified")
     ga = _count_correct(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from .. import metrics, rules
 from ..errors import UsageError
@@ -19,7 +20,15 @@ from ..fused import row_metrics
 from ..validation import check_domain
 from .gridsearch import grid_search
 from .inputs import Components, components
-from .reference import Array, BoolArray, Domain, domain_values, video_weights, weighted_sum
+from .reference import (
+    Array,
+    BoolArray,
+    Domain,
+    IntArray,
+    domain_values,
+    video_weights,
+    weighted_sum,
+)
 
 if TYPE_CHECKING:
     from ..scores import Evaluation
@@ -34,6 +43,7 @@ def significance(
     bootstrap: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
+    groups: IntArray | None = None,
 ) -> dict[str, Any]:
     """Compare two results on the same videos: accuracy difference, paired interval, McNemar.
 
@@ -43,6 +53,9 @@ def significance(
         E.g. the held-out correctness of a tuned fusion (None gives None fields).
     correct_b : ndarray of shape (n_videos,), bool
         E.g. the best single stream.
+    groups : ndarray of shape (n_videos,), int, optional
+        Resample whole groups of videos for the interval (cluster bootstrap);
+        McNemar's test still counts videos as independent.
 
     Returns
     -------
@@ -61,7 +74,12 @@ def significance(
             "mcnemar_p": None,
         }
     d = metrics.paired_bootstrap_diff(
-        held, single, n_resamples=max(1, bootstrap), confidence=confidence, seed=seed
+        held,
+        single,
+        n_resamples=max(1, bootstrap),
+        confidence=confidence,
+        seed=seed,
+        groups=groups,
     )
     mc = metrics.mcnemar(held, single)
     return {
@@ -86,12 +104,19 @@ def summary_rows(
     bootstrap: int = 1000,
     confidence: float = 0.95,
     val: Evaluation | None = None,
+    groups: npt.ArrayLike | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of tuned results for the main table of ``python -m fusionlab.evaluate``.
 
     With ``val`` (the ``val`` subset of the same dataset and split, with the same
     streams), weights are tuned and combiners fitted on ``val`` and scored on
     ``evaluation`` (``selection`` "val", std 0) instead of cross-fitted.
+
+    With ``groups`` (array-like of shape (n_videos,), int: the group of each
+    video of ``evaluation``, aligned with ``evaluation.video_ids``; see
+    :mod:`fusionlab.groups`), the cross-fitting folds never split a group and
+    the intervals resample whole groups (cluster bootstrap), on the same
+    resamples as the untuned rows of the table with the same seed.
 
     For ``evaluation`` (an aligned :class:`~fusionlab.scores.Evaluation`):
 
@@ -121,6 +146,7 @@ def summary_rows(
         return []
     stream_comp, singles = found
     best_single = max(singles, key=lambda s: (int(singles[s].sum()), -list(singles).index(s)))
+    codes = None if groups is None else np.asarray(groups, dtype=np.int64)[known]
     ctx = _Context(
         evaluation=evaluation,
         val=val,
@@ -128,7 +154,7 @@ def summary_rows(
         folds=folds,
         repeats=repeats,
         seed=seed,
-        kw={"bootstrap": bootstrap, "confidence": confidence, "seed": seed},
+        kw={"bootstrap": bootstrap, "confidence": confidence, "seed": seed, "groups": codes},
         best_single=best_single,
         single_correct=singles[best_single],
     )
@@ -172,7 +198,7 @@ class _Context:
     folds: int
     repeats: int
     seed: int
-    kw: dict[str, Any]  # bootstrap, confidence, seed of the metrics
+    kw: dict[str, Any]  # bootstrap, confidence, seed, groups of the metrics
     best_single: str
     single_correct: BoolArray
 
@@ -244,6 +270,7 @@ def _grid_row(ctx: _Context, comp: Components, step: float) -> dict[str, Any]:
         seed=ctx.seed,
         curve=False,
         val=vcomp,
+        groups=ctx.kw["groups"],
     )
     fused = _fused_at(comp, g.weights[g.best_index], dom)
     met = row_metrics(fused, comp.y, dom, **ctx.kw)
@@ -281,6 +308,7 @@ def _learned_row(ctx: _Context, comp: Components, method: _Method) -> dict[str, 
         repeats=ctx.repeats,
         seed=ctx.seed,
         val=_val_of(ctx, comp),
+        groups=ctx.kw["groups"],
     )
     met = row_metrics(res.in_sample_scores, comp.y, res.domain, **ctx.kw)
     met.pop("correct")

@@ -266,6 +266,8 @@ def _evaluation_section(
             continue  # the complementarity section shows these (and more)
         if name == "importance" and imp is not None:
             continue  # shown above, formatted
+        if name == "groups":
+            continue  # in the summary and the notes
         sec.children.append(extra_section(name, value, level=3, prefix=ctx.fig("x-")))
     for child in sec.children:
         for s in child.walk():

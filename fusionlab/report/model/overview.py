@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ...evaluate import Results, split_title
+from ...evaluate.clusters import groups_note
 from ...fused import FusionSpec, row_label
 from .blocks import Block, Column, Paragraph, Section, table
 from .context import FUSION_LEVELS, EvalContext
@@ -131,6 +132,9 @@ def summary_section(ctx: EvalContext) -> Section:
             items.append((label, v))
     if ev.report.n_dropped:
         items.append(("dropped by --allow-partial", str(ev.report.n_dropped)))
+    ginfo = ctx.results.extra.get("groups", {}).get(ev.name)
+    if ginfo is not None:
+        items.append(("grouped videos", groups_note(ginfo)))
     cols = [Column("item", "item"), Column("value", "value")]
     t = table([{"item": k, "value": v} for k, v in items], cols, sortable=False)
     return Section("Summary", [t])
@@ -156,4 +160,6 @@ def notes_section(results: Results) -> Section:
         "honest (cross-fitted) estimates come from the grid search and learned fusion when "
         "they are part of the results.",
     ]
+    for name, info in results.extra.get("groups", {}).items():
+        lines.append(f"{name}: {groups_note(info)}.")
     return Section("Notes", [Paragraph(t) for t in lines])

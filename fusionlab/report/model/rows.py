@@ -34,6 +34,7 @@ def comparison_section(
         n_resamples=opts.bootstrap or 1000,
         confidence=opts.confidence,
         seed=opts.seed,
+        groups=ctx.results.extra.get("groups", {}).get(ctx.ev.name, {}).get("codes"),
     )
     test = metrics.mcnemar(cf, cs)
     comp = Comparison(
