@@ -88,6 +88,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-components", type=int, default=6, help="largest weight search in the table"
     )
+    parser.add_argument(
+        "--greedy",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add a greedy ensemble-selection row (N iterations) over every stream x segment "
+        "component, cross-fitted like the grid rows (default 0: none)",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or notes")
     add_report_argument(parser)
 
@@ -110,6 +118,7 @@ def options_from_args(args: argparse.Namespace) -> EvaluateOptions:
         folds=args.folds,
         repeats=args.repeats,
         max_components=args.max_components,
+        greedy=args.greedy,
     )
 
 

@@ -68,6 +68,10 @@ class EvaluateOptions:
         Settings of the tuned rows: simplex step, cross-fitting folds and
         repeats, the largest number of components searched, and whether to
         fit learned combiners.
+    greedy : int
+        Iterations of a greedy ensemble-selection row over every stream x
+        segment component (:func:`fusionlab.search.greedy_selection`); 0 (the
+        default, it costs more than the rest of the tuned rows) adds none.
     """
 
     domains: tuple[Domain, ...] = ("prob", "logit")
@@ -84,6 +88,7 @@ class EvaluateOptions:
     repeats: int = 3
     max_components: int = 6
     learned: bool = True
+    greedy: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -102,6 +107,8 @@ class EvaluateOptions:
             raise UsageError(f"tuned must be auto, always or never, got {self.tuned!r}")
         if not 0 <= self.seed < 2**32:
             raise UsageError(f"seed must be in [0, 2**32), got {self.seed}")
+        if isinstance(self.greedy, bool) or not isinstance(self.greedy, int) or self.greedy < 0:
+            raise UsageError(f"--greedy must be an integer >= 0, got {self.greedy!r}")
         if self.folds < 2 or self.repeats < 1:
             raise UsageError(f"need folds >= 2 and repeats >= 1, got {self.folds}, {self.repeats}")
 

@@ -247,6 +247,7 @@ def _tuned_rows(
             bootstrap=opts.bootstrap,
             confidence=opts.confidence,
             val=val,
+            greedy=opts.greedy,
         )
         imp += importance.summary(
             ev, domain=d, max_components=opts.max_components, learned=opts.learned
