@@ -110,6 +110,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-components", type=int, default=6, help="largest weight search in the table"
     )
     add_groups_argument(parser)
+    parser.add_argument(
+        "--greedy",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add a greedy ensemble-selection row (N iterations) over every stream x segment "
+        "component, cross-fitted like the grid rows (default 0: none)",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or notes")
     add_report_argument(parser)
 
@@ -133,6 +141,7 @@ def options_from_args(args: argparse.Namespace) -> EvaluateOptions:
         repeats=args.repeats,
         max_components=args.max_components,
         groups=args.groups,
+        greedy=args.greedy,
     )
 
 

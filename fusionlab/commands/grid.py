@@ -1,4 +1,7 @@
-"""``fusionlab grid``: grid search over fusion weights, with oracle and honest accuracy."""
+"""``fusionlab grid``: grid search (or greedy ensemble selection) over fusion weights.
+
+Both report the oracle accuracy and the honest, cross-fitted one.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,14 @@ from ..groups import group_codes, spec_kind
 from ..output import write_output
 from ..render.grid import render_grid
 from ..scores import Evaluation, group, load, resolve_paths
-from ..search import Components, GridResult, components, grid_search
+from ..search import (
+    Components,
+    GreedyResult,
+    GridResult,
+    components,
+    greedy_selection,
+    grid_search,
+)
 from .evaluate import add_groups_argument
 
 __all__ = ["add_arguments", "run"]
@@ -38,7 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "oracle accuracy (tuned on the same videos) and the honest, cross-fitted one "
         "(tuned on k-1 folds, scored on the held-out fold; mean and spread over repeats). "
         '--format json writes one object {"schema": 1, "command": "grid", "results": [...]} '
-        "with one result per evaluation."
+        "with one result per evaluation. --method greedy runs ensemble selection instead "
+        "(Caruana et al. 2004: greedy forward selection with replacement, optionally bagged), "
+        "scales to many components (checkpoints, models, streams) and is cross-fitted the same way."
     )
     parser.add_argument(
         "files", nargs="+", metavar="FILES", help="score files (.npz), globs allowed"
@@ -51,6 +63,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "every stream x segment pair, or the checkpoints of one stream (default: streams)",
     )
     parser.add_argument("--stream", default=None, help="the stream for --over segments/epochs")
+    parser.add_argument(
+        "--method",
+        choices=["grid", "greedy"],
+        default="grid",
+        help="exhaustive simplex grid (default) or greedy ensemble selection",
+    )
+    _add_greedy_arguments(parser)
     parser.add_argument(
         "--step", type=float, default=0.05, help="grid step; 1/step must be an integer"
     )
@@ -84,6 +103,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_groups_argument(parser)
 
 
+def _add_greedy_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``--method greedy`` (:func:`fusionlab.search.greedy_selection`)."""
+    parser.add_argument(
+        "--iterations", type=int, default=50, help="greedy: components picked (default 50)"
+    )
+    parser.add_argument(
+        "--bags", type=int, default=0, help="greedy: bags of components (default 0: no bagging)"
+    )
+    parser.add_argument(
+        "--bag-fraction",
+        type=float,
+        default=0.5,
+        help="greedy: share of the components in each bag (at least 2; default 0.5)",
+    )
+    parser.add_argument(
+        "--metric",
+        choices=["accuracy", "nll"],
+        default="accuracy",
+        help="greedy: select by accuracy (ties: NLL, then lowest index) or by NLL",
+    )
+    parser.add_argument(
+        "--init",
+        choices=["best", "sorted"],
+        default="best",
+        help="greedy: start from the best component, or the best N sorted (Caruana 2006)",
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``fusionlab grid``: one grid search per evaluation (files sharing dataset/split/subset).
 
@@ -107,7 +154,9 @@ def run(args: argparse.Namespace) -> int:
     bound_s = _parse_assignments(args.bound, "--bound")
     partners = val_partners(evaluations)
     used_as_val = {id(v) for v in partners.values()}
-    results: list[GridResult] = []
+    if args.method == "greedy" and (fixed_s or bound_s):
+        raise UsageError("--fixed and --bound apply to --method grid, not --method greedy")
+    results: list[GridResult | GreedyResult] = []
     for ev in evaluations:
         if id(ev) in used_as_val:
             continue  # it tunes its test partner below
@@ -119,24 +168,46 @@ def run(args: argparse.Namespace) -> int:
                 f"val subset {vpart.name} has components {list(vcomp.names)}, "
                 f"but {ev.name} has {list(comp.names)}"
             )
-        res = grid_search(
-            comp.x,
-            comp.y,
-            comp.mask,
-            domain=args.domain,
-            component_names=comp.names,
-            step=args.step,
-            fixed=_fixed(fixed_s) or None,
-            bounds=_bounds(bound_s) or None,
-            folds=None if vcomp is not None else (args.folds or None),
-            repeats=args.repeats,
-            seed=args.seed,
-            val=None if vcomp is None else (vcomp.x, vcomp.y, vcomp.mask),
-            n_jobs=args.jobs,
-            backend=args.backend,
-            scheduler=args.scheduler,
-            groups=None if args.groups is None else _known_codes(ev, args.groups),
-        )
+        vtuple = None if vcomp is None else (vcomp.x, vcomp.y, vcomp.mask)
+        folds = None if vcomp is not None else (args.folds or None)
+        res: GridResult | GreedyResult
+        if args.method == "greedy":
+            res = greedy_selection(
+                comp.x,
+                comp.y,
+                comp.mask,
+                domain=args.domain,
+                n_iter=args.iterations,
+                metric=args.metric,
+                bagging=args.bags,
+                bag_fraction=args.bag_fraction,
+                seed=args.seed,
+                init=args.init,
+                component_names=comp.names,
+                folds=folds,
+                repeats=args.repeats,
+                val=vtuple,
+                groups=None if args.groups is None else _known_codes(ev, args.groups),
+            )
+        else:
+            res = grid_search(
+                comp.x,
+                comp.y,
+                comp.mask,
+                domain=args.domain,
+                component_names=comp.names,
+                step=args.step,
+                fixed=_fixed(fixed_s) or None,
+                bounds=_bounds(bound_s) or None,
+                folds=folds,
+                repeats=args.repeats,
+                seed=args.seed,
+                val=vtuple,
+                n_jobs=args.jobs,
+                backend=args.backend,
+                scheduler=args.scheduler,
+                groups=None if args.groups is None else _known_codes(ev, args.groups),
+            )
         results.append(replace(res, evaluation=ev.name, over=args.over))
     write_output(args.output, render_grid(results, args.format))
     return 0

@@ -75,6 +75,10 @@ class EvaluateOptions:
         regex over video ids. Given, every interval resamples whole groups
         (cluster bootstrap) and the cross-fitting folds never split a group;
         ``Results.extra["groups"]`` says how much the intervals widened.
+    greedy : int
+        Iterations of a greedy ensemble-selection row over every stream x
+        segment component (:func:`fusionlab.search.greedy_selection`); 0 (the
+        default, it costs more than the rest of the tuned rows) adds none.
     """
 
     domains: tuple[Domain, ...] = ("prob", "logit")
@@ -92,6 +96,7 @@ class EvaluateOptions:
     max_components: int = 6
     learned: bool = True
     groups: str | None = None
+    greedy: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -110,6 +115,8 @@ class EvaluateOptions:
             raise UsageError(f"tuned must be auto, always or never, got {self.tuned!r}")
         if not 0 <= self.seed < 2**32:
             raise UsageError(f"seed must be in [0, 2**32), got {self.seed}")
+        if isinstance(self.greedy, bool) or not isinstance(self.greedy, int) or self.greedy < 0:
+            raise UsageError(f"--greedy must be an integer >= 0, got {self.greedy!r}")
         if self.folds < 2 or self.repeats < 1:
             raise UsageError(f"need folds >= 2 and repeats >= 1, got {self.folds}, {self.repeats}")
         if self.groups is not None:

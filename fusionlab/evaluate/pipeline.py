@@ -270,6 +270,7 @@ def _tuned_rows(
             confidence=opts.confidence,
             val=val,
             groups=groups,
+            greedy=opts.greedy,
         )
         imp += importance.summary(
             ev, domain=d, max_components=opts.max_components, learned=opts.learned

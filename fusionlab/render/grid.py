@@ -2,7 +2,9 @@
 
 ``--format json`` prints ``{"schema": 1, "command": "grid", "results": [...]}``
 with one :meth:`~fusionlab.search.GridResult.to_dict` object per evaluation (in
-order of first appearance), whatever their number; the shipped schema is
+order of first appearance), whatever their number (with ``--method greedy``, one
+:meth:`~fusionlab.search.GreedyResult.to_dict` object each, ``"method": "greedy"``);
+the shipped schema is
 ``fusionlab/schemas/grid.schema.json`` (``fusionlab.jsonio.schema("grid")``).
 """
 
@@ -12,9 +14,9 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from ..jsonio import SCHEMA_VERSION, dumps
-from ..search import GridResult
+from ..search import GreedyResult, GridResult
 
-__all__ = ["format_grid", "grid_document", "render_grid"]
+__all__ = ["format_greedy", "format_grid", "grid_document", "render_grid"]
 
 
 def _pct(v: float | None) -> str:
@@ -51,7 +53,39 @@ def format_grid(result: GridResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def grid_document(results: Sequence[GridResult]) -> dict[str, Any]:
+def _honest_line(r: GridResult | GreedyResult) -> list[str]:
+    if r.honest_top1 is None:
+        return []
+    how = r.folds.note if r.folds is not None else "tuned on val, scored on test"
+    std = "" if r.honest_top1_std is None else f" ± {100.0 * r.honest_top1_std:.2f}"
+    return [
+        f"  honest         top-1 {_pct(r.honest_top1)}{std}   "
+        f"top-{min(5, r.n_classes)} {_pct(r.honest_top5)}   ({how})"
+    ]
+
+
+def format_greedy(result: GreedyResult) -> str:
+    """Plain-text summary of one greedy ensemble selection (``--method greedy``)."""
+    r = result
+    bags = f", {r.bagging} bags of {len(r.bags[0])}" if r.bagging else ""
+    picked = [f"{k} {v:.3f}" for k, v in r.best_weights.items() if v > 0]
+    trace = " ".join(s.name for s in r.trace[:12]) + (" ..." if len(r.trace) > 12 else "")
+    lines = [
+        f"{r.evaluation or 'scores'}: greedy ensemble selection over {r.over or 'components'} "
+        f"({len(r.component_names)} components), domain {r.domain}, by {r.metric}, "
+        f"{r.n_iter} iterations{bags}, init {r.init}: {r.n_videos} videos",
+        "  weights        " + "  ".join(picked),
+        f"  selection      {trace}" + ("" if not r.bagging else "   (first bag)"),
+        f"  oracle         top-1 {_pct(r.oracle_top1)}   "
+        f"top-{min(5, r.n_classes)} {_pct(r.oracle_top5)}   NLL {r.oracle_nll:.4f}   "
+        "(selected on the same videos: optimistic)",
+        *_honest_line(r),
+    ]
+    lines.extend(f"  note: {n}" for n in r.notes)
+    return "\n".join(lines) + "\n"
+
+
+def grid_document(results: Sequence[GridResult | GreedyResult]) -> dict[str, Any]:
     """The JSON document of ``fusionlab grid``: schema version, command, one object per search."""
     return {
         "schema": SCHEMA_VERSION,
@@ -60,8 +94,12 @@ def grid_document(results: Sequence[GridResult]) -> dict[str, Any]:
     }
 
 
-def render_grid(results: Sequence[GridResult], fmt: Literal["table", "json"] = "table") -> str:
+def render_grid(
+    results: Sequence[GridResult | GreedyResult], fmt: Literal["table", "json"] = "table"
+) -> str:
     """The whole output of ``fusionlab grid`` in ``fmt``."""
     if fmt == "json":
         return dumps(grid_document(results))
-    return "\n".join(format_grid(r) for r in results)
+    return "\n".join(
+        format_greedy(r) if isinstance(r, GreedyResult) else format_grid(r) for r in results
+    )

@@ -19,6 +19,9 @@ is plain functions and dataclasses (no command line, no printing, no files):
   :func:`uniform_distance`);
 * :mod:`~fusionlab.search.gridsearch`: the search with oracle and honest
   estimates (:func:`grid_search`, :class:`GridResult`);
+* :mod:`~fusionlab.search.greedy`: ensemble selection (Caruana et al. 2004),
+  greedy forward selection with replacement, bagged, cross-fitted
+  (:func:`greedy_selection`, :class:`GreedyResult`);
 * :mod:`~fusionlab.search.inputs`: the components of an evaluation
   (:func:`components`, :class:`Components`);
 * :mod:`~fusionlab.search.rows`: the tuned rows of the evaluate table
@@ -41,6 +44,7 @@ from .crossfit import (
 )
 from .curve import Curve, two_component_curve
 from .fast import GridAccuracy, grid_accuracy
+from .greedy import GreedyResult, GreedyStep, greedy_selection
 from .grids import MAX_GRID_POINTS, grid_counts, simplex_grid
 from .gridsearch import GridResult, grid_search
 from .inputs import Components, components
@@ -53,11 +57,14 @@ __all__ = [
     "CrossFit",
     "Curve",
     "Folds",
+    "GreedyResult",
+    "GreedyStep",
     "GridAccuracy",
     "GridResult",
     "components",
     "cross_fit",
     "fuse_weighted",
+    "greedy_selection",
     "grid_accuracy",
     "grid_counts",
     "grid_search",

@@ -1,4 +1,4 @@
-"""The tuned rows of the evaluate table: grid and learned fusion with oracle and honest values.
+"""The tuned rows of the evaluate table: grid, greedy and learned fusion, oracle and honest.
 
 :func:`summary_rows` runs the grid search over streams and over every stream x
 segment component, and the learned combiners (:mod:`fusionlab.learned`), and
@@ -18,6 +18,7 @@ from .. import metrics, rules
 from ..errors import UsageError
 from ..fused import row_metrics
 from ..validation import check_domain
+from .greedy import greedy_selection
 from .gridsearch import grid_search
 from .inputs import Components, components
 from .reference import (
@@ -105,6 +106,7 @@ def summary_rows(
     confidence: float = 0.95,
     val: Evaluation | None = None,
     groups: npt.ArrayLike | None = None,
+    greedy: int = 0,
 ) -> list[dict[str, Any]]:
     """Rows of tuned results for the main table of ``python -m fusionlab.evaluate``.
 
@@ -125,7 +127,13 @@ def summary_rows(
     * with ``learned``: learned-linear weights (logit domain, cross-entropy) over
       the same components, and temperature-scaled probability fusion over streams
       (rows for these have ``domain`` "logit" and "prob" whatever ``domain`` is);
-    * with ``stacking``: multinomial logistic regression over streams (slow).
+    * with ``stacking``: multinomial logistic regression over streams (slow);
+    * with ``greedy`` > 0: greedy ensemble selection (:mod:`fusionlab.search.greedy`,
+      ``greedy`` iterations, selected by accuracy) over every stream x segment
+      component, or over the streams when each has one segment, whatever
+      ``max_components``: a row of level ``grid`` (its weights are chosen by
+      accuracy on these labels: ``oracle_top1``), fusion ``greedy-selection``,
+      ``n_points`` None.
 
     Every row holds the keys of the evaluate table (``evaluation, level, streams,
     epoch, consensus, fusion, domain, weights, top1, top5, mean_class_acc, top1_ci,
@@ -182,6 +190,9 @@ def summary_rows(
     if stacking and stream_comp is not None and small_streams:
         methods.append((stream_comp, "stacking"))
     rows += [_learned_row(ctx, comp, method) for comp, method in methods]
+    gcomp = flat if flat is not None else stream_comp
+    if greedy > 0 and gcomp is not None:
+        rows.append(_greedy_row(ctx, gcomp, greedy))
     return rows
 
 
@@ -289,6 +300,44 @@ def _grid_row(ctx: _Context, comp: Components, step: float) -> dict[str, Any]:
             "folds": ctx.folds,
             "repeats": ctx.repeats,
             "n_points": g.n_points,
+        }
+    )
+    row.update(significance(g.held_out_correct, ctx.single_correct, **ctx.kw))
+    return row
+
+
+def _greedy_row(ctx: _Context, comp: Components, n_iter: int) -> dict[str, Any]:
+    dom = ctx.domain
+    vcomp = _val_of(ctx, comp)
+    g = greedy_selection(
+        comp.x,
+        comp.y,
+        comp.mask,
+        domain=dom,
+        n_iter=n_iter,
+        component_names=comp.names,
+        folds=None if vcomp is not None else ctx.folds,
+        repeats=ctx.repeats,
+        seed=ctx.seed,
+        val=vcomp,
+        groups=ctx.kw.get("groups"),
+    )
+    met = row_metrics(_fused_at(comp, g.weights, dom), comp.y, dom, **ctx.kw)
+    met.pop("correct")
+    row = _base(ctx, comp, "grid", "greedy-selection", dom)
+    row.update(met)
+    row.update(
+        {
+            "weights": [float(w) for w in g.weights],
+            "oracle_top1": g.oracle_top1,
+            "oracle_top5": g.oracle_top5,
+            "honest_top1": g.honest_top1,
+            "honest_top1_std": g.honest_top1_std,
+            "honest_top5": g.honest_top5,
+            "selection": g.selection,
+            "folds": ctx.folds,
+            "repeats": ctx.repeats,
+            "n_points": None,
         }
     )
     row.update(significance(g.held_out_correct, ctx.single_correct, **ctx.kw))
