@@ -88,6 +88,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-components", type=int, default=6, help="largest weight search in the table"
     )
+    parser.add_argument(
+        "--adjust",
+        choices=["holm", "bh", "none"],
+        default="holm",
+        help="adjust the p-values of the fusion rows against the best single stream over the "
+        "rows compared in each evaluation: Holm (default), Benjamini-Hochberg or none",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or notes")
     add_report_argument(parser)
 
@@ -110,6 +117,7 @@ def options_from_args(args: argparse.Namespace) -> EvaluateOptions:
         folds=args.folds,
         repeats=args.repeats,
         max_components=args.max_components,
+        adjust=args.adjust,
     )
 
 

@@ -8,6 +8,7 @@ from typing import Literal, cast
 
 from .. import rules
 from ..errors import UsageError
+from ..metrics import ADJUST_METHODS, AdjustMethod
 from ..rules import Domain
 from ..scores import Evaluation
 from ..weights import WeightSpec, resolve_weights, weights_arg
@@ -67,7 +68,13 @@ class EvaluateOptions:
     grid_step, folds, repeats, max_components, learned
         Settings of the tuned rows: simplex step, cross-fitting folds and
         repeats, the largest number of components searched, and whether to
-        fit learned combiners.
+        fit learned combiners. The folds, repeats and seed also serve the
+        cross-fitted best-of-many estimate (``Results.extra["best_of_many"]``).
+    adjust : {"holm", "bh", "none"}
+        Adjustment of the p-values of every fusion row against the best single
+        stream over the rows compared in one evaluation: Holm's step-down
+        (family-wise error, the default), Benjamini-Hochberg (false discovery
+        rate) or none (:func:`fusionlab.metrics.adjust_pvalues`).
     """
 
     domains: tuple[Domain, ...] = ("prob", "logit")
@@ -84,6 +91,7 @@ class EvaluateOptions:
     repeats: int = 3
     max_components: int = 6
     learned: bool = True
+    adjust: AdjustMethod = "holm"
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -102,6 +110,10 @@ class EvaluateOptions:
             raise UsageError(f"tuned must be auto, always or never, got {self.tuned!r}")
         if not 0 <= self.seed < 2**32:
             raise UsageError(f"seed must be in [0, 2**32), got {self.seed}")
+        if self.adjust not in ADJUST_METHODS:
+            raise UsageError(
+                f"adjust must be one of {', '.join(ADJUST_METHODS)}, got {self.adjust!r}"
+            )
         if self.folds < 2 or self.repeats < 1:
             raise UsageError(f"need folds >= 2 and repeats >= 1, got {self.folds}, {self.repeats}")
 
