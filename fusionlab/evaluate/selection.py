@@ -60,14 +60,42 @@ def choose_row(
     >>> choose_row(c, c, np.array([0, 0, 1, 1]), n_classes=2, index=np.arange(3))
     0
     """
+    return _pick(*_tallies(correct, correct5, y, n_classes, index))
+
+
+Tallies = tuple[npt.NDArray[np.float64], ...]
+
+
+def _tallies(
+    correct: BoolArray,
+    correct5: BoolArray,
+    y: IntArray,
+    n_classes: int,
+    index: npt.NDArray[np.intp] | None = None,
+) -> Tallies:
+    """Top-1 and top-5 right counts per row, right counts per row and class, class sizes.
+
+    All are integers held as float64 (exact), so the tallies of a training set
+    are those of all videos minus those of the held-out fold.
+    """
     if index is not None:
         correct, correct5, y = correct[:, index], correct5[:, index], y[index]
-    top1 = correct.sum(axis=1)
-    top5 = correct5.sum(axis=1)
     onehot = np.zeros((y.size, n_classes))
     onehot[np.arange(y.size), y] = 1.0
-    per_class = correct.astype(np.float64) @ onehot  # exact integer counts
-    sizes = onehot.sum(axis=0)
+    return (
+        correct.sum(axis=1, dtype=np.float64),
+        correct5.sum(axis=1, dtype=np.float64),
+        correct.astype(np.float64) @ onehot,
+        onehot.sum(axis=0),
+    )
+
+
+def _pick(
+    top1: npt.NDArray[np.float64],
+    top5: npt.NDArray[np.float64],
+    per_class: npt.NDArray[np.float64],
+    sizes: npt.NDArray[np.float64],
+) -> int:
     present = sizes > 0
     mca = (per_class[:, present] / sizes[present]).mean(axis=1)
     order = np.lexsort((np.arange(top1.size), -mca, -top5, -top1))
@@ -109,12 +137,16 @@ def best_of_many(
 
     chosen: list[int] = []
 
+    everything = _tallies(correct, correct5, y, n_classes)
+
     def select(train: IntArray, test: IntArray) -> BoolArray:
-        i = choose_row(correct, correct5, y, n_classes=n_classes, index=train)
+        # the training folds' tallies: all videos' minus the (smaller) held-out fold's
+        held = _tallies(correct, correct5, y, n_classes, test)
+        i = _pick(*(a - b for a, b in zip(everything, held, strict=True)))
         chosen.append(i)
         return np.asarray(correct[i, test], dtype=bool)
 
-    naive = choose_row(correct, correct5, y, n_classes=n_classes)
+    naive = _pick(*everything)
     fit = cross_fit(select, y, folds=folds, repeats=repeats, seed=seed)
     tally = Counter(chosen)
     return {
