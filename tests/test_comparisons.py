@@ -261,3 +261,20 @@ def test_best_of_many_on_arrays() -> None:
     assert out["naive_label"] == "b" and out["chosen"][0]["label"] == "b"
     assert out["n_choices"] == 6 and out["stratified"] is True
     assert 0 <= out["honest_top1"] <= 1 and not math.isnan(out["honest_top1_std"])
+
+
+def test_adjust_on_the_command_line(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from fusionlab import cli
+
+    paths = synth.write_scores(
+        tmp_path, synth.SynthConfig(n_videos=40, n_classes=4, n_segments=2, seed=1)
+    )
+    argv = ["evaluate", *map(str, paths), "--tuned", "never", "--bootstrap", "50", "-q"]
+    assert cli.main([*argv, "--adjust", "none", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["meta"]["adjust"] == "none" and doc["meta"]["options"]["adjust"] == "none"
+    fusion = [r for r in doc["accuracy"] if r["mcnemar_p"] is not None]
+    assert fusion and all(r["mcnemar_p_adjusted"] == r["mcnemar_p"] for r in fusion)
+    with pytest.raises(SystemExit) as exc:  # argparse refuses an unknown method
+        cli.main([*argv, "--adjust", "bonferroni"])
+    assert exc.value.code == 2
