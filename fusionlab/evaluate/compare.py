@@ -37,6 +37,7 @@ from ..fused import row_label
 from ..scores import Evaluation
 
 __all__ = [
+    "ADJUST_NAMES",
     "COMPARISON_FIELDS",
     "FUSION_LEVELS",
     "add_wilson",
@@ -45,6 +46,9 @@ __all__ = [
     "compare_with_best_single",
 ]
 
+#: How each ``EvaluateOptions.adjust`` method is named in the outputs
+#: ("Holm-adjusted over 42 comparisons").
+ADJUST_NAMES = {"holm": "Holm", "bh": "Benjamini-Hochberg", "none": "not"}
 #: Levels of the untuned rows that fuse several streams.
 FUSION_LEVELS = ("two-level", "flat")
 #: Fields every row carries (None where the row is not compared).

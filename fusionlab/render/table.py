@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from ..evaluate import COLUMNS, SPLIT_MEAN_FIELDS, Results, split_title
+from ..evaluate import ADJUST_NAMES, COLUMNS, SPLIT_MEAN_FIELDS, Results, split_title
 from ..fused import row_labels
 from ..jsonio import dumps
 from ..scores import Evaluation
@@ -14,7 +14,6 @@ from ..weights import format_weights
 from .document import to_document
 
 __all__ = [
-    "ADJUST_NAMES",
     "Format",
     "best_of_many_note",
     "comparison_note",
@@ -51,10 +50,6 @@ def _pvalue(p: float | None) -> str:
     if p is None or math.isnan(p):
         return ""
     return f"{p:.1e}" if p < 0.001 else f"{p:.3f}"
-
-
-#: How each ``--adjust`` method is named in the outputs.
-ADJUST_NAMES = {"holm": "Holm", "bh": "Benjamini-Hochberg", "none": "not"}
 
 
 def comparison_note(results: Results, evaluation: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ... import rules
-from ...evaluate import Results
+from ...evaluate import ADJUST_NAMES, Results
 from ...fused import FusionSpec, LogProbCache, known_labels
 from ...scores import Evaluation
 from ..format import CellKind
@@ -27,10 +27,6 @@ def row_ci(r: Mapping[str, Any]) -> tuple[float, float] | None:
 def row_wilson(r: Mapping[str, Any]) -> tuple[float, float] | None:
     lo, hi = r.get("top1_wilson_low"), r.get("top1_wilson_high")
     return None if lo is None or hi is None else (lo, hi)
-
-
-#: How each ``EvaluateOptions.adjust`` method is named in the report.
-ADJUST_NAMES = {"holm": "Holm", "bh": "Benjamini-Hochberg", "none": "not"}
 
 
 def adjusted_how(ctx: EvalContext) -> str:
