@@ -59,10 +59,19 @@ def comparison_note(results: Results, evaluation: str) -> str:
         return ""
     how = ADJUST_NAMES[comp["adjust"]]
     n = comp["n_mcnemar"]
+    tuned = any(r["level"] in ("grid", "learned") for r in results.rows(evaluation))
+    aside = (
+        " (tuned rows: held-out predictions vs the stream named in their best_single)"
+        if tuned
+        else ""
+    )
+    many = f"{n} comparison{'s' if n != 1 else ''}"
+    adjusted = (
+        f"not adjusted ({many})" if comp["adjust"] == "none" else f"{how}-adjusted over {many}"
+    )
     return (
-        f"gain = top-1 points over the best single stream, {comp['best_single']} (tuned rows: "
-        f"held-out predictions vs the stream named in their best_single); McNemar p "
-        f"{how}-adjusted over {n} comparison{'s' if n != 1 else ''} (--adjust {comp['adjust']})"
+        f"gain = top-1 points over the best single stream, {comp['best_single']}{aside}; "
+        f"McNemar p {adjusted} (--adjust {comp['adjust']})"
     )
 
 
