@@ -319,13 +319,20 @@ def test_tuned_rows(files: list[str], capsys: pytest.CaptureFixture[str]) -> Non
     assert any(r["fusion"] == "learned-linear" for r in tuned)
     weights = grid[("streams", "logit")]["weights"]
     assert list(weights) == ["rgb", "flow"] and sum(weights.values()) == pytest.approx(1.0)
-    # never: no tuned rows; the untuned rows are unchanged
+    # never: no tuned rows; the untuned rows are unchanged but for their adjusted
+    # p-values, whose family holds the tuned rows too
     plain = _json([*files, "--bootstrap", "0", "--tuned", "never"], capsys)
     assert not any(r["level"] in ("grid", "learned") for r in plain)
-    def unranked(rs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{k: v for k, v in r.items() if k != "rank"} for r in rs]
+    adjusted = ("rank", "mcnemar_p_adjusted", "gain_p_adjusted")
 
-    assert unranked([r for r in rows if r["level"] not in ("grid", "learned")]) == unranked(plain)
+    def unranked(rs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in r.items() if k not in adjusted} for r in rs]
+
+    untuned = [r for r in rows if r["level"] not in ("grid", "learned")]
+    assert unranked(untuned) == unranked(plain)
+    for a, b in zip(untuned, plain, strict=True):
+        if b["mcnemar_p_adjusted"] is not None:
+            assert a["mcnemar_p_adjusted"] >= b["mcnemar_p_adjusted"]
 
 
 def test_tuned_auto_skips_large_evaluations(

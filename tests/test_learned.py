@@ -147,7 +147,6 @@ def test_errors() -> None:
         learned.fit_linear(x, y).scores(np.concatenate([x, x], axis=1))
 
 
-
 def test_separable_folds_do_not_inherit_the_oracle() -> None:
     """Regression test (found in review): fold fits once started from the all-video
     fit, and where a training fold is separable L-BFGS stopped there at once, so the

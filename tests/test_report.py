@@ -179,6 +179,31 @@ def test_report_contents(report_dir: Path) -> None:
     assert len(rows) > 1 and all(r.startswith("toy/split1/test,") for r in rows[1:])
 
 
+def test_report_shows_adjusted_p_wilson_and_the_best_of_many(
+    small_results: Results, report_dir: Path
+) -> None:
+    from fusionlab.fused import row_label
+    from fusionlab.report.format import format_cell
+
+    md = (report_dir / "report.md").read_text("utf-8")
+    name = small_results.evaluations[0].name
+    comp = small_results.extra["comparisons"][name]
+    n = comp["n_mcnemar"]
+    assert n > 1 and f"Holm-adjusted over {n} comparisons" in md
+    fusion = next(r for r in small_results.rows(name) if r["level"] in ("two-level", "flat"))
+    p_adj = format_cell(fusion["mcnemar_p_adjusted"], "pvalue")
+    assert f"Holm-adjusted over {n} comparisons: p = {p_adj} |" in md
+    assert md.count("Wilson 95% CI") >= 3  # singles, fusion rules, fixed weights
+    bom = small_results.extra["best_of_many"][name]
+    assert f"| best of {bom['n_rules']} untuned rules | {bom['naive_label']}: " in md
+    top = next(r for r in small_results.rows(name) if r["spec"] is not None)
+    assert bom["naive_label"] == row_label(top)
+    honest = format_cell(bom["honest_top1"], "pct")
+    assert f"| choosing the best rule, honestly | {honest} ± " in md
+    # the generic renderer of extras does not repeat them
+    assert "best_of_many" not in md and "n_mcnemar" not in md
+
+
 def test_diversity_tables_in_the_report(small_results: Results) -> None:
     """Issue 7: complementarity, oracle bound, subsets, wins/losses and per-class tables."""
     from fusionlab.evaluate.diversity import diversity_for

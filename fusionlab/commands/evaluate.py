@@ -118,6 +118,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="add a greedy ensemble-selection row (N iterations) over every stream x segment "
         "component, cross-fitted like the grid rows (default 0: none)",
     )
+    parser.add_argument(
+        "--adjust",
+        choices=["holm", "bh", "none"],
+        default="holm",
+        help="adjust the p-values of the fusion rows against the best single stream over the "
+        "rows compared in each evaluation: Holm (default), Benjamini-Hochberg or none",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or notes")
     add_report_argument(parser)
 
@@ -142,6 +149,7 @@ def options_from_args(args: argparse.Namespace) -> EvaluateOptions:
         max_components=args.max_components,
         groups=args.groups,
         greedy=args.greedy,
+        adjust=args.adjust,
     )
 
 

@@ -11,6 +11,7 @@ means over splits; it renders nothing (see :mod:`fusionlab.render` and
 from __future__ import annotations
 
 from ..fused import FusionSpec, LogProbCache, known_labels, row_labels
+from .compare import ADJUST_NAMES, COMPARISON_FIELDS
 from .options import (
     DEFAULT_RULES,
     DEFAULT_STREAM_WEIGHTS,
@@ -31,8 +32,10 @@ from .pipeline import (
 from .splits import SPLIT_MEAN_FIELDS, split_groups, split_means, split_title
 
 __all__ = [
+    "ADJUST_NAMES",
     "CHUNK_ELEMENTS",
     "COLUMNS",
+    "COMPARISON_FIELDS",
     "DEFAULT_RULES",
     "DEFAULT_STREAM_WEIGHTS",
     "SPLIT_MEAN_FIELDS",

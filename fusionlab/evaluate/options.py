@@ -9,6 +9,7 @@ from typing import Literal, cast
 from .. import rules
 from ..errors import UsageError
 from ..groups import spec_kind
+from ..metrics import ADJUST_METHODS, AdjustMethod
 from ..rules import Domain
 from ..scores import Evaluation
 from ..weights import WeightSpec, resolve_weights, weights_arg
@@ -79,6 +80,13 @@ class EvaluateOptions:
         Iterations of a greedy ensemble-selection row over every stream x
         segment component (:func:`fusionlab.search.greedy_selection`); 0 (the
         default, it costs more than the rest of the tuned rows) adds none.
+        fit learned combiners. The folds, repeats and seed also serve the
+        cross-fitted best-of-many estimate (``Results.extra["best_of_many"]``).
+    adjust : {"holm", "bh", "none"}
+        Adjustment of the p-values of every fusion row against the best single
+        stream over the rows compared in one evaluation: Holm's step-down
+        (family-wise error, the default), Benjamini-Hochberg (false discovery
+        rate) or none (:func:`fusionlab.metrics.adjust_pvalues`).
     """
 
     domains: tuple[Domain, ...] = ("prob", "logit")
@@ -97,6 +105,7 @@ class EvaluateOptions:
     learned: bool = True
     groups: str | None = None
     greedy: int = 0
+    adjust: AdjustMethod = "holm"
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -117,6 +126,10 @@ class EvaluateOptions:
             raise UsageError(f"seed must be in [0, 2**32), got {self.seed}")
         if isinstance(self.greedy, bool) or not isinstance(self.greedy, int) or self.greedy < 0:
             raise UsageError(f"--greedy must be an integer >= 0, got {self.greedy!r}")
+        if self.adjust not in ADJUST_METHODS:
+            raise UsageError(
+                f"adjust must be one of {', '.join(ADJUST_METHODS)}, got {self.adjust!r}"
+            )
         if self.folds < 2 or self.repeats < 1:
             raise UsageError(f"need folds >= 2 and repeats >= 1, got {self.folds}, {self.repeats}")
         if self.groups is not None:

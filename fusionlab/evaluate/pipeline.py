@@ -28,11 +28,19 @@ import numpy.typing as npt
 
 from .. import metrics, rules
 from ..errors import UsageError
-from ..fused import FusionSpec, LogProbCache, known_labels
+from ..fused import FusionSpec, LogProbCache, known_labels, row_label
 from ..groups import Grouping
 from ..scores import Evaluation, ScoreSet, group, load, resolve_paths
 from .clusters import evaluation_groups, group_info
+from .compare import (
+    COMPARISON_FIELDS,
+    add_wilson,
+    adjust_family,
+    best_single_index,
+    compare_with_best_single,
+)
 from .options import TUNED_MAX_ELEMENTS, EvaluateOptions
+from .selection import best_of_many
 from .splits import split_means
 
 if TYPE_CHECKING:
@@ -63,11 +71,17 @@ class Results:
         One dict per row, best first within each evaluation; accuracies as
         fractions in [0, 1]. Keys: ``evaluation, level, streams, epoch,
         consensus, fusion, domain, weights, top1, top5, mean_class_acc,
-        top1_ci_low, top1_ci_high, nll, ece, n_videos, spec`` (``spec`` is the
-        :class:`FusionSpec` of the row).
+        top1_ci_low, top1_ci_high, top1_wilson_low, top1_wilson_high, nll,
+        ece, n_videos, spec`` (``spec`` is the :class:`FusionSpec` of the row)
+        and the comparison with the best single stream (``best_single,
+        diff_vs_best_single, diff_ci_low, diff_ci_high, mcnemar_p,
+        mcnemar_p_adjusted, gain_p, gain_p_adjusted``; None where a row is
+        not compared, see :mod:`fusionlab.evaluate.compare`).
     options : EvaluateOptions
     extra : dict
-        Results of later stages keyed by name (grid search, importance, ...).
+        Results of later stages keyed by name (grid search, importance, ...);
+        per evaluation: ``"comparisons"`` (best single row, adjustment, family
+        sizes) and ``"best_of_many"`` (:func:`.selection.best_of_many`).
     """
 
     evaluations: list[Evaluation]
@@ -172,26 +186,24 @@ def evaluate(
         vals = val_partners(evaluations)
         for ev, specs in all_specs:
             grouping = grouped.get(id(ev))
-            rows, pairs, ginfo = _evaluate_one(ev, specs, opts, bar.update, grouping=grouping)
-            if pairs:
-                extra.setdefault("complementarity", {})[ev.name] = pairs
+            rows, pairs, chosen, ginfo = _evaluate_one(
+                ev, specs, opts, bar.update, grouping=grouping
+            )
             if ginfo is not None:
                 extra.setdefault("groups", {})[ev.name] = ginfo
-            if _wants_tuned(ev, opts):
-                val = vals.get(id(ev))
-                n_known = int((ev.labels >= 0).sum())
-                few = _too_few(n_known, ginfo, opts.folds)
-                if val is None and few:
-                    extra.setdefault("notes", []).append(
-                        f"{ev.name}: no tuned rows: {few} too few to cross-fit with "
-                        f"{opts.folds} folds"
-                    )
-                    records.extend(rows)
-                    continue
-                codes = None if grouping is None else grouping.codes
-                tuned, importance = _tuned_rows(ev, opts, val=val, groups=codes)
-                rows = _sorted_rows(rows + tuned)
-                extra.setdefault("importance", {})[ev.name] = importance
+            if pairs:
+                extra.setdefault("complementarity", {})[ev.name] = pairs
+            if chosen is not None:
+                extra.setdefault("best_of_many", {})[ev.name] = chosen
+            rows = _with_tuned(ev, rows, opts, vals.get(id(ev)), extra, grouping, ginfo)
+            family = adjust_family(rows, method=opts.adjust)
+            best = best_single_index(rows, ev)
+            extra.setdefault("comparisons", {})[ev.name] = {
+                "best_single": None if best is None else row_label(rows[best]),
+                "adjust": opts.adjust,
+                "n_mcnemar": family["mcnemar"],
+                "n_gain": family["gain"],
+            }
             records.extend(rows)
     results = Results(evaluations=list(evaluations), records=records, options=opts, extra=extra)
     means = split_means(results)
@@ -207,6 +219,31 @@ def _too_few(n_known: int, ginfo: dict[str, Any] | None, folds: int) -> str:
     if ginfo is not None and ginfo["n_groups"] < folds:
         return f"{ginfo['n_groups']} groups of videos are"
     return ""
+
+
+def _with_tuned(
+    ev: Evaluation,
+    rows: list[dict[str, Any]],
+    opts: EvaluateOptions,
+    val: Evaluation | None,
+    extra: dict[str, Any],
+    grouping: Grouping | None = None,
+    ginfo: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """``rows`` with the tuned rows of ``ev`` placed among them (when asked and possible)."""
+    if not _wants_tuned(ev, opts):
+        return rows
+    n_known = int((ev.labels >= 0).sum())
+    few = _too_few(n_known, ginfo, opts.folds)
+    if val is None and few:
+        extra.setdefault("notes", []).append(
+            f"{ev.name}: no tuned rows: {few} too few to cross-fit with {opts.folds} folds"
+        )
+        return rows
+    codes = None if grouping is None else grouping.codes
+    tuned, importance = _tuned_rows(ev, opts, val=val, groups=codes)
+    extra.setdefault("importance", {})[ev.name] = importance
+    return _sorted_rows(rows + tuned)
 
 
 def _wants_tuned(ev: Evaluation, opts: EvaluateOptions) -> bool:
@@ -245,11 +282,12 @@ def _tuned_rows(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Grid, learned rows and importance of ``ev`` (see :func:`fusionlab.search.summary_rows`).
 
+    ``groups`` (aligned with ``ev.video_ids``): cluster bootstrap and group folds.
+
     Learned combiners are fitted once: learned-linear weights act on
     log-probabilities, so they are fitted on the logit-domain components (mean
     consensus of log-probabilities) and labelled logit; temperature fusion is a
     probability-domain rule. Rows of a domain not asked for are dropped.
-    ``groups`` (aligned with ``ev.video_ids``): cluster bootstrap and group folds.
     """
     from .. import importance, search
 
@@ -284,6 +322,9 @@ def _tuned_rows(
         r.setdefault("top1_ci_high", math.nan)
         if r["top1_ci_low"] is None:
             r["top1_ci_low"] = r["top1_ci_high"] = math.nan
+        for k in COMPARISON_FIELDS:
+            r.setdefault(k, None)
+    add_wilson(rows, confidence=opts.confidence)
     return rows, imp
 
 
@@ -315,9 +356,19 @@ COLUMNS = [
     "mean_class_acc",
     "top1_ci_low",
     "top1_ci_high",
+    "top1_wilson_low",
+    "top1_wilson_high",
     "nll",
     "ece",
     "n_videos",
+    "best_single",
+    "diff_vs_best_single",
+    "diff_ci_low",
+    "diff_ci_high",
+    "mcnemar_p",
+    "mcnemar_p_adjusted",
+    "gain_p",
+    "gain_p_adjusted",
     "spec",
 ]
 
@@ -336,16 +387,21 @@ def _chunks(ev: Evaluation, n_rows: int) -> list[slice]:
     return [slice(i, min(i + step, n_rows)) for i in range(0, n_rows, step)]
 
 
-def _evaluate_one(
-    ev: Evaluation,
-    specs: Sequence[FusionSpec],
-    opts: EvaluateOptions,
-    advance: Callable[[float], Any],
-    *,
-    grouping: Grouping | None = None,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any] | None]:
+@dataclass(frozen=True, eq=False)
+class _Scored:
+    """Per-row, per-video outcomes of every spec of one evaluation (known labels only)."""
+
+    ev: Evaluation
+    correct: npt.NDArray[np.bool_]
+    correct5: npt.NDArray[np.bool_]
+    pred: npt.NDArray[np.int64]
+    true_logp: Array
+    conf: Array
+
+
+def _score(ev: Evaluation, specs: Sequence[FusionSpec], advance: Callable[[float], Any]) -> _Scored:
+    """Fuse every spec chunk by chunk; keep only what the rows need per video."""
     known, _ = known_labels(ev)
-    codes = None if grouping is None else grouping.codes[known]
     if not known.all():  # score only the videos with a known label
         ev = _restrict(ev, np.flatnonzero(known))
     y = ev.labels
@@ -375,11 +431,33 @@ def _evaluate_one(
             true_logp[i, sl] = logp[np.arange(yc.size), yc]
             conf[i, sl] = np.exp(logp.max(axis=1))
         advance(r / len(chunks))
+    return _Scored(ev, correct, correct5, pred, true_logp, conf)
+
+
+def _evaluate_one(
+    ev: Evaluation,
+    specs: Sequence[FusionSpec],
+    opts: EvaluateOptions,
+    advance: Callable[[float], Any],
+    *,
+    grouping: Grouping | None = None,
+) -> tuple[
+    list[dict[str, Any]], list[dict[str, Any]], dict[str, Any] | None, dict[str, Any] | None
+]:
+    """The untuned rows (best first), the stream pairs, the best-of-many estimate, the groups.
+
+    With ``grouping`` the paired resamples draw whole groups (cluster bootstrap)
+    and the groups' entry says how much the intervals widened (None without).
+    """
+    known, _ = known_labels(ev)
+    codes = None if grouping is None else grouping.codes[known]
+    sc = _score(ev, specs, advance)
+    y, n, c = sc.ev.labels, sc.ev.labels.size, sc.ev.n_classes
     rows: list[dict[str, Any]] = []
     for i, spec in enumerate(specs):
         epochs = {e for _, e in spec.streams}
         # ECE uses the decision of the normalised scores, as metrics.ece does.
-        bins = metrics.reliability_from_confidence(conf[i], correct[i], n_bins=15)
+        bins = metrics.reliability_from_confidence(sc.conf[i], sc.correct[i], n_bins=15)
         rows.append(
             {
                 "evaluation": ev.name,
@@ -390,56 +468,75 @@ def _evaluate_one(
                 "fusion": spec.fusion,
                 "domain": spec.domain,
                 "weights": None if spec.weights is None else list(spec.weights),
-                "top1": float(correct[i].mean()),
-                "top5": float(correct5[i].mean()),
-                "mean_class_acc": metrics.mean_class_accuracy(y, pred[i], n_classes=c),
+                "top1": float(sc.correct[i].mean()),
+                "top5": float(sc.correct5[i].mean()),
+                "mean_class_acc": metrics.mean_class_accuracy(y, sc.pred[i], n_classes=c),
                 "top1_ci_low": math.nan,
                 "top1_ci_high": math.nan,
-                "nll": float(-true_logp[i].mean()),
+                "nll": float(-sc.true_logp[i].mean()),
                 "ece": metrics.ece_from_bins(bins),
                 "n_videos": int(n),
                 "spec": spec,
             }
         )
-    pairs = _pairs(ev, specs, correct, opts)
-    ginfo = _intervals(rows, correct, opts, grouping, codes)
-    return _sorted_rows(rows), pairs, ginfo
-
-
-def _intervals(
-    rows: list[dict[str, Any]],
-    correct: npt.NDArray[np.bool_],
-    opts: EvaluateOptions,
-    grouping: Grouping | None,
-    codes: npt.NDArray[np.int64] | None,
-) -> dict[str, Any] | None:
-    """Set every row's paired bootstrap interval; the groups' entry (None without groups).
-
-    With groups the resamples draw whole groups (``codes``, one per scored
-    video); all rows share one set of resamples either way.
-    """
-    ci = None
-    if opts.bootstrap > 0 and rows:
+    pairs = _pairs(ev, specs, sc.correct, opts)
+    counts, ci = None, None
+    if opts.bootstrap > 0 and specs:
+        # one set of resamples for every row (paired); whole groups with --groups
+        counts = metrics.bootstrap_counts(
+            n, n_resamples=opts.bootstrap, seed=opts.seed, groups=codes
+        )
         ci = metrics.bootstrap_ci(
-            correct,
-            n_resamples=opts.bootstrap,
-            confidence=opts.confidence,
-            seed=opts.seed,
-            groups=codes,
-            validate_args=False,
+            sc.correct, counts=counts, confidence=opts.confidence, validate_args=False
         )
         for row, (lo, hi) in zip(rows, ci, strict=True):
             row["top1_ci_low"], row["top1_ci_high"] = float(lo), float(hi)
-    if grouping is None or codes is None:
-        return None
-    return group_info(
-        grouping,
-        codes,
-        correct,
-        ci,
-        n_resamples=opts.bootstrap,
+    ginfo = None
+    if grouping is not None and codes is not None:
+        ginfo = group_info(
+            grouping,
+            codes,
+            sc.correct,
+            ci,
+            n_resamples=opts.bootstrap,
+            confidence=opts.confidence,
+            seed=opts.seed,
+        )
+    add_wilson(rows, confidence=opts.confidence)
+    ordered = _sorted_rows(rows)
+    best = best_single_index(ordered, sc.ev)
+    compare_with_best_single(
+        rows,
+        sc.correct,
+        None if best is None else next(i for i, r in enumerate(rows) if r is ordered[best]),
+        counts=counts,
         confidence=opts.confidence,
+    )
+    return ordered, pairs, _best_of_many(rows, sc, opts, codes), ginfo
+
+
+def _best_of_many(
+    rows: Sequence[dict[str, Any]],
+    sc: _Scored,
+    opts: EvaluateOptions,
+    codes: npt.NDArray[np.int64] | None = None,
+) -> dict[str, Any] | None:
+    """:func:`.selection.best_of_many` over the untuned rows; None with too few videos."""
+    n = sc.ev.labels.size
+    if not rows or n < 2 * opts.folds:
+        return None
+    if codes is not None and np.unique(codes).size < opts.folds:
+        return None  # too few groups for group folds
+    return best_of_many(
+        [row_label(r) for r in rows],
+        sc.correct,
+        sc.correct5,
+        sc.ev.labels,
+        n_classes=sc.ev.n_classes,
+        folds=opts.folds,
+        repeats=opts.repeats,
         seed=opts.seed,
+        groups=codes,
     )
 
 

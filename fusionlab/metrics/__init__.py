@@ -59,14 +59,21 @@ from .accuracy import (
 from .calibration import ece, ece_from_bins, nll, reliability_bins, reliability_from_confidence
 from .checks import LOGPROB_SUM_TOL
 from .intervals import ADJUST_METHODS, AdjustMethod, adjust_pvalues, wilson_interval
-from .results import BootstrapDiff, McNemarResult, ReliabilityBins
-from .significance import bootstrap_ci, bootstrap_counts, mcnemar, paired_bootstrap_diff
+from .results import BootstrapDiff, BootstrapTest, McNemarResult, ReliabilityBins
+from .significance import (
+    bootstrap_ci,
+    bootstrap_counts,
+    mcnemar,
+    paired_bootstrap_diff,
+    paired_bootstrap_test,
+)
 
 __all__ = [
     "ADJUST_METHODS",
     "LOGPROB_SUM_TOL",
     "AdjustMethod",
     "BootstrapDiff",
+    "BootstrapTest",
     "McNemarResult",
     "ReliabilityBins",
     "adjust_pvalues",
@@ -80,6 +87,7 @@ __all__ = [
     "mean_class_accuracy",
     "nll",
     "paired_bootstrap_diff",
+    "paired_bootstrap_test",
     "per_class_accuracy",
     "predict",
     "reliability_bins",

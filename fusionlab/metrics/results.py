@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["BootstrapDiff", "McNemarResult", "ReliabilityBins"]
+__all__ = ["BootstrapDiff", "BootstrapTest", "McNemarResult", "ReliabilityBins"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -37,6 +37,32 @@ class BootstrapDiff:
     diff: float
     low: float
     high: float
+    n_resamples: int
+    confidence: float
+
+
+@dataclass(frozen=True, eq=False)
+class BootstrapTest:
+    """Accuracy differences of several results against one reference, on the same resamples.
+
+    Attributes
+    ----------
+    diff : ndarray of shape (n_results,)
+        Accuracy of each result minus the reference's, in [-1, 1].
+    low, high : ndarray of shape (n_results,)
+        Percentile bootstrap interval of each ``diff`` at level ``confidence``.
+    pvalue : ndarray of shape (n_results,)
+        Two-sided bootstrap p-value of ``diff == 0``:
+        ``min(1, 2 * min(P(d <= 0), P(d >= 0)))`` over the resampled
+        differences ``d``, each probability ``(1 + count) / (1 + n_resamples)``.
+    n_resamples : int
+    confidence : float
+    """
+
+    diff: FloatArray
+    low: FloatArray
+    high: FloatArray
+    pvalue: FloatArray
     n_resamples: int
     confidence: float
 

@@ -15,9 +15,15 @@ from .checks import (
     check_nonempty,
     check_same_rows,
 )
-from .results import BootstrapDiff, McNemarResult
+from .results import BootstrapDiff, BootstrapTest, McNemarResult
 
-__all__ = ["bootstrap_ci", "bootstrap_counts", "mcnemar", "paired_bootstrap_diff"]
+__all__ = [
+    "bootstrap_ci",
+    "bootstrap_counts",
+    "mcnemar",
+    "paired_bootstrap_diff",
+    "paired_bootstrap_test",
+]
 
 #: Below this many discordant pairs ``mcnemar(exact="auto")`` uses the exact test.
 _MCNEMAR_EXACT_BELOW = 25
@@ -285,6 +291,92 @@ def paired_bootstrap_diff(
         low=float(low),
         high=float(high),
         n_resamples=n_resamples,
+        confidence=confidence,
+    )
+
+
+def paired_bootstrap_test(
+    correct: npt.ArrayLike,
+    reference: npt.ArrayLike,
+    *,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int | None = 0,
+    counts: npt.ArrayLike | None = None,
+    validate_args: bool = True,
+) -> BootstrapTest:
+    """Accuracy gain of each result over one reference, its interval and a bootstrap p-value.
+
+    Every row of ``correct`` and ``reference`` are evaluated on the same
+    resamples (``counts``, or :func:`bootstrap_counts` with ``seed``: the same
+    resamples as :func:`bootstrap_ci` and :func:`paired_bootstrap_diff` with
+    that seed), so each ``diff``, ``low`` and ``high`` equals what
+    :func:`paired_bootstrap_diff` gives for that row. The p-value is two-sided,
+    from the same resampled differences ``d_b``:
+    ``p = min(1, 2 * min(P(d <= 0), P(d >= 0)))`` with
+    ``P(d <= 0) = (1 + #{b: d_b <= 0}) / (1 + B)`` (the +1 keeps it above 0:
+    with B resamples no p-value is below ``2 / (B + 1)``). It is the level at
+    which the percentile interval just reaches 0.
+
+    Parameters
+    ----------
+    correct : array-like of shape (n_results, n_samples) or (n_samples,), bool
+    reference : array-like of shape (n_samples,), bool
+        E.g. the best single stream.
+    n_resamples : int, default=1000
+        Ignored when ``counts`` is given.
+    confidence : float, default=0.95
+    seed : int or None, default=0
+        Ignored when ``counts`` is given.
+    counts : array-like of shape (n_resamples, n_samples), int, optional
+        Resample multiplicities from :func:`bootstrap_counts`.
+    validate_args : bool, default=True
+
+    Returns
+    -------
+    BootstrapTest
+        Arrays of shape (n_results,) (a 1-D ``correct`` counts as one result).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ref = np.arange(200) % 5 != 0               # 80 % accuracy
+    >>> better = ref.copy(); better[:40:5] = True   # 84 %
+    >>> res = paired_bootstrap_test(np.stack([better, ref]), ref, seed=0)
+    >>> res.diff.round(2).tolist(), bool(res.pvalue[0] < 0.05), res.pvalue[1].item()
+    ([0.04, 0.0], True, 1.0)
+    """
+    if validate_args:
+        confidence = check_confidence(confidence)
+        a = check_correct("correct", correct, ndims=(1, 2))
+        ref = check_correct("reference", reference, ndims=(1,))
+        check_same_rows("correct", a.shape[-1], "reference", ref.shape[0])
+        check_nonempty("reference", ref.shape[0])
+    else:
+        a, ref = np.asarray(correct), np.asarray(reference)
+    rows = a.reshape(-1, a.shape[-1])
+    n = ref.shape[0]
+    if counts is None:
+        cnt = bootstrap_counts(n, n_resamples=n_resamples, seed=seed)
+    else:
+        cnt = np.asarray(counts)
+        if cnt.ndim != 2 or cnt.shape[1] != n:
+            raise UsageError(
+                f"'counts' must have shape (n_resamples, {n}), got {tuple(cnt.shape)}."
+            )
+    delta = rows.astype(np.int8) - ref.astype(np.int8)[None, :]
+    stat = _resampled_means(cnt, delta.T)
+    low, high = _percentile_interval(stat, confidence)
+    b = stat.shape[0]
+    p_le = (1.0 + np.count_nonzero(stat <= 0.0, axis=0)) / (b + 1.0)
+    p_ge = (1.0 + np.count_nonzero(stat >= 0.0, axis=0)) / (b + 1.0)
+    pvalue = np.minimum(1.0, 2.0 * np.minimum(p_le, p_ge))
+    return BootstrapTest(
+        diff=np.asarray(delta.mean(axis=1), dtype=np.float64),
+        low=np.asarray(low, dtype=np.float64),
+        high=np.asarray(high, dtype=np.float64),
+        pvalue=np.asarray(pvalue, dtype=np.float64),
+        n_resamples=int(b),
         confidence=confidence,
     )
 

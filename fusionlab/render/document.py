@@ -21,6 +21,8 @@ def _json_row(rec: Mapping[str, Any]) -> dict[str, Any]:
     r = {k: json_value(v) for k, v in rec.items() if k != "spec"}
     lo, hi = r.pop("top1_ci_low"), r.pop("top1_ci_high")
     r["top1_ci"] = None if lo is None else [lo, hi]
+    lo, hi = r.pop("top1_wilson_low", None), r.pop("top1_wilson_high", None)
+    r["top1_wilson"] = None if lo is None else [lo, hi]
     if r.get("weights") is not None:
         r["weights"] = named_weights(rec.get("components") or rec["streams"], r["weights"])
     r["label"] = " ".join(p for p in (streams, consensus, r["fusion"] or "") if p)
@@ -36,8 +38,14 @@ def to_document(results: Results) -> dict[str, Any]:
     evaluation's table, tuned rows included), ``tuned`` (grid and learned rows:
     ``top1`` is the oracle value of a grid row, ``oracle_top1``, or the
     in-sample value of a learned row, ``in_sample_top1``; ``honest_top1`` the
-    cross-fitted or val-tuned one), ``importance``, ``complementarity`` and
-    ``split_means``. Accuracies are fractions in [0, 1]; no NaN (null).
+    cross-fitted or val-tuned one), ``importance``, ``complementarity``,
+    ``split_means`` and ``best_of_many`` (per evaluation: the naive best
+    untuned rule and the cross-fitted accuracy of choosing it). Every row
+    has ``top1_wilson`` and the comparison with the best single stream
+    (``diff_vs_best_single, diff_ci_low, diff_ci_high, mcnemar_p,
+    mcnemar_p_adjusted, gain_p, gain_p_adjusted``; null where not compared),
+    adjusted by ``meta.adjust``. Accuracies are fractions in [0, 1]; no NaN
+    (null).
     """
     accuracy: list[dict[str, Any]] = []
     tuned: list[dict[str, Any]] = []
@@ -68,6 +76,10 @@ def to_document(results: Results) -> dict[str, Any]:
         "importance": extra["importance"],
         "complementarity": extra["complementarity"],
         "split_means": means,
+        "best_of_many": [
+            {"evaluation": ev_name, **json_value(b)}
+            for ev_name, b in results.extra.get("best_of_many", {}).items()
+        ],
     }
 
 
@@ -105,6 +117,7 @@ def _document_meta(results: Results) -> dict[str, Any]:
                 }
             )
         dataset, split, subset = ev.key
+        comp = results.extra.get("comparisons", {}).get(ev.name, {})
         evs.append(
             {
                 "name": ev.name,
@@ -115,12 +128,16 @@ def _document_meta(results: Results) -> dict[str, Any]:
                 "n_classes": ev.n_classes,
                 "streams": ev.streams,
                 "dropped": dict(ev.report.dropped),
+                "best_single": comp.get("best_single"),
+                "n_mcnemar_tests": comp.get("n_mcnemar", 0),
+                "n_gain_tests": comp.get("n_gain", 0),
             }
         )
     return {
         "fusionlab_version": __version__,
         "command": "evaluate",
         "options": json_value(opts),
+        "adjust": results.options.adjust,
         "files": files,
         "evaluations": evs,
         "notes": list(results.extra.get("notes", [])),

@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from ..evaluate import COLUMNS, SPLIT_MEAN_FIELDS, Results, split_title
+from ..evaluate import ADJUST_NAMES, COLUMNS, SPLIT_MEAN_FIELDS, Results, split_title
 from ..evaluate.clusters import groups_note
 from ..fused import row_labels
 from ..jsonio import dumps
@@ -14,7 +14,13 @@ from ..scores import Evaluation
 from ..weights import format_weights
 from .document import to_document
 
-__all__ = ["Format", "describe", "format_results"]
+__all__ = [
+    "Format",
+    "best_of_many_note",
+    "comparison_note",
+    "describe",
+    "format_results",
+]
 
 Format = Literal["table", "markdown", "csv", "json"]
 
@@ -31,12 +37,64 @@ def _honest(r: dict[str, Any]) -> str:
     return _pct(h) if sd is None or sd == 0 else f"{_pct(h)}±{100 * sd:.2f}"
 
 
+def _interval(lo: float | None, hi: float | None) -> str:
+    if lo is None or hi is None or math.isnan(lo):
+        return ""
+    return f"[{_pct(lo)}, {_pct(hi)}]"
+
+
+def _signed(v: float | None) -> str:
+    return "" if v is None or math.isnan(v) else f"{100 * v:+.2f}"
+
+
+def _pvalue(p: float | None) -> str:
+    if p is None or math.isnan(p):
+        return ""
+    return f"{p:.1e}" if p < 0.001 else f"{p:.3f}"
+
+
+def comparison_note(results: Results, evaluation: str) -> str:
+    """One line: what the gain and p-value columns compare, and how p is adjusted."""
+    comp = results.extra.get("comparisons", {}).get(evaluation)
+    if not comp or comp["best_single"] is None or not comp["n_mcnemar"]:
+        return ""
+    how = ADJUST_NAMES[comp["adjust"]]
+    n = comp["n_mcnemar"]
+    tuned = any(r["level"] in ("grid", "learned") for r in results.rows(evaluation))
+    aside = (
+        " (tuned rows: held-out predictions vs the stream named in their best_single)"
+        if tuned
+        else ""
+    )
+    many = f"{n} comparison{'s' if n != 1 else ''}"
+    adjusted = (
+        f"not adjusted ({many})" if comp["adjust"] == "none" else f"{how}-adjusted over {many}"
+    )
+    return (
+        f"gain = top-1 points over the best single stream, {comp['best_single']}{aside}; "
+        f"McNemar p {adjusted} (--adjust {comp['adjust']})"
+    )
+
+
+def best_of_many_note(results: Results, evaluation: str) -> str:
+    """One line: the naive best untuned rule and the cross-fitted value of choosing it."""
+    b = results.extra.get("best_of_many", {}).get(evaluation)
+    if not b:
+        return ""
+    chosen = ", ".join(f"{c['label']} {c['count']}/{b['n_choices']}" for c in b["chosen"][:3])
+    more = f", {len(b['chosen']) - 3} more" if len(b["chosen"]) > 3 else ""
+    return (
+        f"best of {b['n_rules']} untuned rules: {b['naive_label']} {_pct(b['naive_top1'])} % "
+        f"(chosen on these labels, optimistic); chosen by {b['folds']}-fold cross-fitting "
+        f"({b['repeats']} repeats): {_pct(b['honest_top1'])}±{100 * b['honest_top1_std']:.2f} % "
+        f"honest (chosen: {chosen}{more})"
+    )
+
+
 def _display_rows(results: Results, evaluation: str) -> list[list[str]]:
     out = []
     for i, r in enumerate(results.rows(evaluation), start=1):
         streams, consensus, weights = row_labels(r)
-        lo, hi = r["top1_ci_low"], r["top1_ci_high"]
-        ci = "" if math.isnan(lo) else f"[{_pct(lo)}, {_pct(hi)}]"
         out.append(
             [
                 str(i),
@@ -49,7 +107,10 @@ def _display_rows(results: Results, evaluation: str) -> list[list[str]]:
                 _honest(r),
                 _pct(r["top5"]),
                 _pct(r["mean_class_acc"]),
-                ci,
+                _interval(r["top1_ci_low"], r["top1_ci_high"]),
+                _interval(r.get("top1_wilson_low"), r.get("top1_wilson_high")),
+                _signed(r.get("diff_vs_best_single")),
+                _pvalue(r.get("mcnemar_p_adjusted")),
             ]
         )
     return out
@@ -67,6 +128,9 @@ _HEADERS = [
     "top-5 %",
     "mean-class %",
     "top-1 CI",
+    "Wilson CI",
+    "gain",
+    "McNemar p adj.",
 ]
 
 
@@ -100,25 +164,29 @@ def format_results(results: Results, fmt: Format = "table") -> str:
     chunks = []
     conf = round(results.options.confidence * 100)
     headers = [h if h != "top-1 CI" else f"top-1 {conf}% CI" for h in _HEADERS]
+    headers = [h if h != "Wilson CI" else f"Wilson {conf}% CI" for h in headers]
     sections = [
         (
             ev.name,
-            describe(ev),
+            "\n".join(p for p in (describe(ev), comparison_note(results, ev.name)) if p),
             headers,
             _display_rows(results, ev.name),
             _extra_sections(results, ev.name),
+            best_of_many_note(results, ev.name),
         )
         for ev in results.evaluations
     ]
     for title, desc, hdr, body in _split_sections(results):
-        sections.append((title, desc, hdr, body, []))
-    for name, desc, hdr, rows, extra in sections:
+        sections.append((title, desc, hdr, body, [], ""))
+    for name, desc, hdr, rows, extra, after in sections:
         if fmt == "markdown":
-            lines = [f"### {name}", "", desc, ""]
+            lines = [f"### {name}", "", desc.replace("\n", "\n\n"), ""]
             lines.append("| " + " | ".join(hdr) + " |")
-            lines.append("|" + "|".join("---:" if h[0] in "#tmhn" else "---" for h in hdr) + "|")
+            lines.append("|" + "|".join("---:" if _right(h) else "---" for h in hdr) + "|")
             lines.extend(_md_row(r) for r in rows)
             lines += _groups_lines(results, name, fmt)
+            if after:
+                lines += ["", after[0].upper() + after[1:] + "."]
             for title, h2, body in extra:
                 lines += ["", f"**{title}**", "", "| " + " | ".join(h2) + " |"]
                 lines.append(
@@ -131,6 +199,8 @@ def format_results(results: Results, fmt: Format = "table") -> str:
             lines = [desc, _fmt_row(hdr, widths), _fmt_row(["-" * w for w in widths], widths)]
             lines.extend(_fmt_row(r, widths) for r in rows)
             lines += _groups_lines(results, name, fmt)
+            if after:
+                lines.append(after)
             for title, h2, body in extra:
                 w2 = [max(len(h), *(len(r[j]) for r in body)) for j, h in enumerate(h2)]
                 lines += ["", title]
@@ -211,7 +281,11 @@ def _weights_cell(m: Mapping[str, Any]) -> str:
     return format_weights(m["streams"], w, digits=6)
 
 
-#: CSV columns: the table's, the tuned rows', and the split-mean ones.
+#: CSV columns: the table's, the tuned rows', the split-mean ones and those of the
+#: best-of-many rows (``level`` "best-of-many", one per evaluation: ``top1`` the
+#: naive best untuned rule's, named in ``rule``, ``honest_top1`` the cross-fitted
+#: value of choosing it, ``n_rules`` and ``chosen``: ``label=count;...``). ``adjust``
+#: names the adjustment of ``mcnemar_p_adjusted`` and ``gain_p_adjusted``.
 _CSV_COLUMNS = [
     *(c for c in COLUMNS if c != "spec"),
     "oracle_top1",
@@ -219,6 +293,7 @@ _CSV_COLUMNS = [
     "honest_top1",
     "honest_top1_std",
     "n_points",
+    "adjust",
     "n_splits",
     "top1_std_over_splits",
     "top5_std_over_splits",
@@ -226,6 +301,9 @@ _CSV_COLUMNS = [
     "oracle_top1_std_over_splits",
     "in_sample_top1_std_over_splits",
     "honest_top1_std_over_splits",
+    "rule",
+    "n_rules",
+    "chosen",
 ]
 
 
@@ -252,8 +330,26 @@ def _csv(results: Results) -> str:
     writer.writeheader()
     for r in results.records:
         row = {k: _csv_cell(r.get(k)) for k in _CSV_COLUMNS}
+        for k in ("mcnemar_p", "mcnemar_p_adjusted", "gain_p", "gain_p_adjusted"):
+            if r.get(k) is not None:
+                row[k] = f"{r[k]:.6g}"  # small p-values keep their digits
         row["streams"] = _csv_list(r["streams"])
         row["weights"] = _csv_weights(r.get("components") or r["streams"], r["weights"])
+        if r.get("mcnemar_p") is not None or r.get("gain_p") is not None:
+            row["adjust"] = results.options.adjust
+        writer.writerow(row)
+    for ev_name, b in results.extra.get("best_of_many", {}).items():
+        row = {k: "" for k in _CSV_COLUMNS}
+        row.update(
+            evaluation=ev_name,
+            level="best-of-many",
+            top1=_csv_cell(b["naive_top1"]),
+            honest_top1=_csv_cell(b["honest_top1"]),
+            honest_top1_std=_csv_cell(b["honest_top1_std"]),
+            rule=b["naive_label"],
+            n_rules=b["n_rules"],
+            chosen=_csv_list([f"{c['label']}={c['count']}" for c in b["chosen"]]),
+        )
         writer.writerow(row)
     for m in results.extra.get("split_means", []):
         row = {k: "" for k in _CSV_COLUMNS}
@@ -331,12 +427,17 @@ def _extra_sections(
     return out
 
 
+def _right(header: str) -> bool:
+    """Markdown columns aligned right: the numbers (and ``#``)."""
+    return header[0] in "#tmhn" or header.startswith(("gain", "McNemar", "Wilson"))
+
+
 def _num(v: Any) -> str:
     return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3f}"
 
 
 def _fmt_row(cells: Sequence[str], widths: Sequence[int]) -> str:
-    right = {0, 6, 7, 8, 9}
+    right = {0, 6, 7, 8, 9, 12, 13}
     return "  ".join(
         c.rjust(w) if j in right else c.ljust(w)
         for j, (c, w) in enumerate(zip(cells, widths, strict=True))

@@ -33,6 +33,8 @@ from .weight_curve import weight_curve_section
 #: Entries of ``Results.extra`` that the complementarity section already shows
 #: (the pair statistics of the streams, a subset of its pairwise table).
 COVERED_EXTRAS = frozenset({"complementarity"})
+#: Entries of ``Results.extra`` shown in the summary and comparison sections.
+SHOWN_EXTRAS = frozenset({"comparisons", "best_of_many"})
 
 
 def build_model(
@@ -262,6 +264,8 @@ def _evaluation_section(
     if lc is not None:
         sec.children.append(lc)
     for name, value in extras.items():
+        if name in SHOWN_EXTRAS:
+            continue
         if name in COVERED_EXTRAS and diversity is not None:
             continue  # the complementarity section shows these (and more)
         if name == "importance" and imp is not None:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ... import rules
-from ...evaluate import Results
+from ...evaluate import ADJUST_NAMES, Results
 from ...fused import FusionSpec, LogProbCache, known_labels
 from ...scores import Evaluation
 from ..format import CellKind
@@ -24,6 +24,22 @@ def row_ci(r: Mapping[str, Any]) -> tuple[float, float] | None:
     return None if math.isnan(lo) else (lo, hi)
 
 
+def row_wilson(r: Mapping[str, Any]) -> tuple[float, float] | None:
+    lo, hi = r.get("top1_wilson_low"), r.get("top1_wilson_high")
+    return None if lo is None or hi is None else (lo, hi)
+
+
+def adjusted_how(ctx: EvalContext) -> str:
+    """``Holm-adjusted over 42 comparisons`` (or ``not adjusted (42 comparisons)``)."""
+    comp = ctx.results.extra.get("comparisons", {}).get(ctx.ev.name, {})
+    n = int(comp.get("n_mcnemar", 0))
+    method = str(comp.get("adjust", ctx.opts.adjust))
+    many = f"{n} comparison{'s' if n != 1 else ''}"
+    if method == "none":
+        return f"not adjusted ({many})"
+    return f"{ADJUST_NAMES[method]}-adjusted over {many}"
+
+
 def _class_names(ev: Evaluation) -> list[str]:
     if ev.class_names is not None:
         return [str(c) for c in ev.class_names]
@@ -33,6 +49,7 @@ def _class_names(ev: Evaluation) -> list[str]:
 _METRIC_COLUMNS = [
     Column("top1", "top-1 %", "pct"),
     Column("ci", "top-1 95% CI", "ci"),
+    Column("wilson", "Wilson 95% CI", "ci"),
     Column("top5", "top-5 %", "pct"),
     Column("mean_class_acc", "mean-class %", "pct"),
     Column("nll", "NLL", "decimal"),
@@ -42,15 +59,15 @@ _METRIC_COLUMNS = [
 
 def metric_columns(confidence: float) -> list[Column]:
     conf = round(100 * confidence)
-    return [
-        Column(c.key, f"top-1 {conf}% CI", c.kind) if c.key == "ci" else c for c in _METRIC_COLUMNS
-    ]
+    names = {"ci": f"top-1 {conf}% CI", "wilson": f"Wilson {conf}% CI"}
+    return [Column(c.key, names[c.key], c.kind) if c.key in names else c for c in _METRIC_COLUMNS]
 
 
 def metric_values(r: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "top1": r["top1"],
         "ci": row_ci(r),
+        "wilson": row_wilson(r),
         "top5": r["top5"],
         "mean_class_acc": r["mean_class_acc"],
         "nll": r["nll"],

@@ -13,7 +13,7 @@ from ...evaluate import Results, split_title
 from ...evaluate.clusters import groups_note
 from ...fused import FusionSpec, row_label
 from .blocks import Block, Column, Paragraph, Section, table
-from .context import FUSION_LEVELS, EvalContext
+from .context import FUSION_LEVELS, EvalContext, fmt
 
 
 def overview_section(results: Results) -> Section:
@@ -135,9 +135,40 @@ def summary_section(ctx: EvalContext) -> Section:
     ginfo = ctx.results.extra.get("groups", {}).get(ev.name)
     if ginfo is not None:
         items.append(("grouped videos", groups_note(ginfo)))
+    items += _best_of_many_items(ctx)
     cols = [Column("item", "item"), Column("value", "value")]
     t = table([{"item": k, "value": v} for k, v in items], cols, sortable=False)
     return Section("Summary", [t])
+
+
+def _best_of_many_items(ctx: EvalContext) -> list[tuple[str, str]]:
+    """The naive best untuned rule and the cross-fitted accuracy of choosing it."""
+    b = ctx.results.extra.get("best_of_many", {}).get(ctx.ev.name)
+    if not b:
+        return []
+    top = b["chosen"][0]
+    return [
+        (
+            f"best of {b['n_rules']} untuned rules",
+            f"{b['naive_label']}: {fmt(b['naive_top1'], 'pct')} % (chosen on these labels: "
+            "optimistic)",
+        ),
+        (
+            "choosing the best rule, honestly",
+            f"{fmt(b['honest_top1'], 'pct')} ± {fmt(b['honest_top1_std'], 'pct')} % top-1 when "
+            f"the rule is chosen on {b['folds'] - 1} of {b['folds']} folds and scored on the "
+            f"held-out one ({b['repeats']} repeats); most often chosen: {top['label']} "
+            f"({top['count']} of {b['n_choices']})",
+        ),
+    ]
+
+
+def _adjust_words(method: str) -> str:
+    return {
+        "holm": "Holm-adjusted (family-wise error)",
+        "bh": "Benjamini-Hochberg-adjusted (false discovery rate)",
+        "none": "not adjusted",
+    }[method]
 
 
 def notes_section(results: Results) -> Section:
@@ -158,7 +189,14 @@ def notes_section(results: Results) -> Section:
         "on the domain (max, min, vote, single segments) are listed once, as any.",
         "Best rows are chosen by looking at the test labels, so their accuracy is optimistic; "
         "honest (cross-fitted) estimates come from the grid search and learned fusion when "
-        "they are part of the results.",
+        "they are part of the results, and the summary gives the cross-fitted accuracy of "
+        "choosing the best untuned rule (chosen on k-1 folds, scored on the held-out one).",
+        "Every fusion row is compared with the best single stream on the same videos "
+        "(McNemar's test, exact below 25 discordant videos; and a two-sided paired-bootstrap "
+        "p-value of the gain, min(1, 2 min(P(d ≤ 0), P(d ≥ 0))) with each probability "
+        "(1 + count) / (1 + resamples), so never below 2 / (resamples + 1)); the p-values "
+        f"are {_adjust_words(o.adjust)} over the rows compared in each evaluation. Wilson "
+        f"score intervals ({conf}%) stand beside the bootstrap intervals.",
     ]
     for name, info in results.extra.get("groups", {}).items():
         lines.append(f"{name}: {groups_note(info)}.")

@@ -20,7 +20,15 @@ from .blocks import (
     Section,
     table,
 )
-from .context import EvalContext, best_per_stream, fmt, metric_columns, metric_values, row_ci
+from .context import (
+    EvalContext,
+    adjusted_how,
+    best_per_stream,
+    fmt,
+    metric_columns,
+    metric_values,
+    row_ci,
+)
 
 
 def comparison_section(
@@ -42,6 +50,16 @@ def comparison_section(
     )
     fact.comparison = comp
     conf = round(100 * opts.confidence)
+    how = adjusted_how(ctx)
+    gain_p = fusion.get("gain_p")
+    gain_test = (
+        ""
+        if gain_p is None
+        else f"; bootstrap p = {fmt(gain_p, 'pvalue')}, "
+        f"{how}: p = {fmt(fusion.get('gain_p_adjusted'), 'pvalue')}"
+    )
+    adj = fusion.get("mcnemar_p_adjusted")
+    mc_adj = "" if adj is None else f"; {how}: p = {fmt(adj, 'pvalue')}"
     items = [
         (
             "best fusion",
@@ -54,19 +72,22 @@ def comparison_section(
         (
             "gain (fusion − single)",
             f"{fmt(diff.diff, 'signed_pct')} points, paired bootstrap "
-            f"{conf}% CI [{fmt(diff.low, 'signed_pct')}, {fmt(diff.high, 'signed_pct')}]",
+            f"{conf}% CI [{fmt(diff.low, 'signed_pct')}, {fmt(diff.high, 'signed_pct')}]"
+            f"{gain_test}",
         ),
         (
             "McNemar test",
             f"{test.b} videos right only with the fusion, {test.c} only with the "
-            f"single stream; p = {fmt(test.pvalue, 'pvalue')} ({test.method})",
+            f"single stream; p = {fmt(test.pvalue, 'pvalue')} ({test.method}){mc_adj}",
         ),
     ]
     cols = [Column("item", "comparison"), Column("value", "value")]
     t = table([{"item": k, "value": v} for k, v in items], cols, sortable=False)
     text = (
         f"Both rows are evaluated on the same {ctx.y.size} videos. Each is the best of many "
-        "rows compared on these videos, so the gain is an optimistic (oracle) estimate."
+        "rows compared on these videos, so the gain is an optimistic (oracle) estimate. "
+        "Every fusion row is compared with the same best single stream; the p-values are "
+        f"{how} (the rows compared in this evaluation)."
     )
     return Section("Best fusion vs best single stream", [Paragraph(text), t])
 
@@ -105,6 +126,7 @@ def fusion_rules_section(
         Column("domain", "domain"),
         *metric_columns(ctx.opts.confidence),
         Column("gain", "vs best single", "signed_pct"),
+        Column("p", "McNemar p adj.", "pvalue"),
     ]
     rows = [
         {
@@ -115,6 +137,7 @@ def fusion_rules_section(
             "domain": r["domain"],
             **metric_values(r),
             "gain": r["top1"] - best,
+            "p": r.get("mcnemar_p_adjusted"),
         }
         for i, r in enumerate(plain, start=1)
     ]
@@ -122,7 +145,8 @@ def fusion_rules_section(
     cap = (
         "Stream fusion: two-level (segment consensus inside each stream, then the rule across "
         "streams) and flat (one rule over every stream × segment component); "
-        f"{conf}% percentile bootstrap intervals over videos."
+        f"{conf}% percentile bootstrap and Wilson score intervals over videos; McNemar "
+        f"p against the best single stream, {adjusted_how(ctx)}."
     )
     blocks: list[Block] = [table(rows, cols, cap)]
     data = [
@@ -203,6 +227,7 @@ def tuned_section(ctx: EvalContext) -> Section:
                 "diff": r.get("diff_vs_best_single"),
                 "ci": None if lo is None or hi is None else (lo, hi),
                 "p": r.get("mcnemar_p"),
+                "p_adj": r.get("mcnemar_p_adjusted"),
             }
         )
     cols = [
@@ -220,6 +245,7 @@ def tuned_section(ctx: EvalContext) -> Section:
         Column("diff", "held-out − best single", "signed_pct"),
         Column("ci", f"{round(100 * ctx.opts.confidence)}% CI", "ci"),
         Column("p", "McNemar p", "pvalue"),
+        Column("p_adj", "adjusted", "pvalue"),
     ]
     first = ctx.tuned[0]
     folds, repeats = first.get("folds"), first.get("repeats")
@@ -232,8 +258,9 @@ def tuned_section(ctx: EvalContext) -> Section:
         "optimistic); for learned combiners it is the in-sample value (fitted by "
         "likelihood, not accuracy: no upper bound, and the honest value can exceed it). "
         f"The honest top-1 comes from {how} (± its spread over repeats). The "
-        "held-out predictions are compared with the best single stream (paired bootstrap "
-        "interval and McNemar test)."
+        "held-out predictions of the first repeat are compared with the best single stream of "
+        "the search (mean consensus, same domain; paired bootstrap interval and McNemar test); "
+        f"the McNemar p-values are {adjusted_how(ctx)}, with the fusion rules'."
     )
     return Section(
         "Tuned fusion: oracle / in-sample and honest", [Paragraph(text), table(rows, cols)]
