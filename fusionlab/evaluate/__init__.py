@@ -14,6 +14,7 @@ from ..fused import FusionSpec, LogProbCache, known_labels, row_labels
 from .options import (
     DEFAULT_RULES,
     DEFAULT_STREAM_WEIGHTS,
+    DEFAULT_VIEW_RULES,
     TUNED_MAX_ELEMENTS,
     EvaluateOptions,
     WeightsLike,
@@ -35,6 +36,7 @@ __all__ = [
     "COLUMNS",
     "DEFAULT_RULES",
     "DEFAULT_STREAM_WEIGHTS",
+    "DEFAULT_VIEW_RULES",
     "SPLIT_MEAN_FIELDS",
     "TUNED_MAX_ELEMENTS",
     "EvaluateOptions",
