@@ -35,8 +35,11 @@ def to_document(results: Results) -> dict[str, Any]:
     evaluation's table, tuned rows included), ``tuned`` (grid and learned rows:
     ``top1`` is the oracle value of a grid row, ``oracle_top1``, or the
     in-sample value of a learned row, ``in_sample_top1``; ``honest_top1`` the
-    cross-fitted or val-tuned one), ``importance``, ``complementarity`` and
-    ``split_means``. Accuracies are fractions in [0, 1]; no NaN (null).
+    cross-fitted or val-tuned one), ``importance``, ``complementarity``,
+    ``split_means``, ``views`` (streams declaring test-time views: layout,
+    duplicate and missing views) and ``coverage`` (``--split-list``: listed,
+    evaluated and missing videos per file). Accuracies are fractions in
+    [0, 1]; no NaN (null).
     """
     accuracy: list[dict[str, Any]] = []
     tuned: list[dict[str, Any]] = []
@@ -67,7 +70,23 @@ def to_document(results: Results) -> dict[str, Any]:
         "importance": extra["importance"],
         "complementarity": extra["complementarity"],
         "split_means": means,
+        **_views_and_coverage(results),
     }
+
+
+def _views_and_coverage(results: Results) -> dict[str, list[dict[str, Any]]]:
+    """``views`` (one row per stream declaring views: layout, duplicates, missing views) and
+    ``coverage`` (one row per evaluation run with ``--split-list``: every missing id)."""
+    views = [
+        {"evaluation": ev_name, **{k: json_value(v) for k, v in rec.items()}}
+        for ev_name, recs in results.extra.get("views", {}).items()
+        for rec in recs
+    ]
+    coverage = [
+        {"evaluation": ev_name, **{k: json_value(v) for k, v in rec.items()}}
+        for ev_name, rec in results.extra.get("coverage", {}).items()
+    ]
+    return {"views": views, "coverage": coverage}
 
 
 #: Row levels of tuned (weights chosen on labels) rows.
