@@ -277,3 +277,15 @@ def test_split_list_errors(tmp_path: Path) -> None:
 def test_synth_views_validation() -> None:
     with pytest.raises(UsageError, match="multiply to n_segments"):
         synth.make_scores(n_videos=4, n_classes=2, n_segments=5, views=(2, 2))
+
+
+def test_synth_float32_noise_keeps_the_layout() -> None:
+    kw: dict[str, Any] = dict(n_videos=30, n_classes=3, n_segments=4, views=(2, 2), seed=1)
+    (a,) = synth.make_scores(streams={"rgb": 1.0}, clip_noise={"rgb": 1.0}, **kw)
+    (b,) = synth.make_scores(
+        streams={"rgb": 1.0}, clip_noise={"rgb": 1.0}, noise_dtype="float32", **kw
+    )
+    assert a.scores.shape == b.scores.shape == (30, 4, 3) and b.views == (2, 2)
+    assert not np.array_equal(a.scores, b.scores)
+    with pytest.raises(UsageError, match="noise_dtype"):
+        synth.make_scores(noise_dtype="float16", **kw)
