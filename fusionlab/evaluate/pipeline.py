@@ -501,6 +501,12 @@ def evaluate_files(
 ) -> Results:
     """Load, group, align and evaluate score files (globs allowed).
 
+    With ``options.split_list``, every file is restricted to the listed videos
+    (ids normalised as the importers do) and each evaluation runs on the listed
+    videos present in all its files; ``Results.extra["coverage"]`` says, per
+    evaluation and file, how many listed videos are scored and which are
+    missing (:mod:`fusionlab.evaluate.coverage`), and a note states it.
+
     Examples
     --------
     >>> import glob
