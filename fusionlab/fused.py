@@ -22,6 +22,7 @@ from . import metrics, rules
 from .errors import UsageError
 from .rules import Domain
 from .scores import Evaluation
+from .views import PROTOCOL_LABELS, view_index
 from .weights import format_weights
 
 __all__ = ["FusionSpec", "LogProbCache", "known_labels", "row_label", "row_labels", "row_metrics"]
@@ -36,12 +37,15 @@ class FusionSpec:
 
     Attributes
     ----------
-    level : {"single", "segment", "two-level", "flat"}
+    level : {"single", "segment", "two-level", "flat", "views"}
         One stream under a consensus rule; one segment of one stream; consensus
-        per stream then fusion across streams; one rule over all components.
+        per stream then fusion across streams; one rule over all components;
+        one stream under a view-consensus rule over the views of a test
+        protocol (:mod:`fusionlab.views`).
     streams : tuple of (stream, epoch)
     consensus : str or None
-        Segment-consensus rule (None for ``segment`` and ``flat``).
+        Segment-consensus rule (None for ``segment`` and ``flat``); the
+        view-consensus rule of a ``views`` row (None when it uses one view).
     fusion : str or None
         Stream-fusion rule (None for single streams).
     domain : {"prob", "logit", "any"}
@@ -49,15 +53,22 @@ class FusionSpec:
         Fixed stream weights of a ``weighted`` fusion.
     segment : int or None
         0-based segment of a ``segment`` row.
+    views : tuple of int or None
+        Positions on the segment axis of the views a ``views`` row uses.
+    protocol : str or None
+        Key of the test protocol of a ``views`` row (``one``, ``clips``,
+        ``crops``, ``all``; :data:`fusionlab.views.PROTOCOL_LABELS`).
     """
 
-    level: Literal["single", "segment", "two-level", "flat"]
+    level: Literal["single", "segment", "two-level", "flat", "views"]
     streams: tuple[tuple[str, int | None], ...]
     consensus: str | None
     fusion: str | None
     domain: Literal["prob", "logit", "any"]
     weights: tuple[float, ...] | None = None
     segment: int | None = None
+    views: tuple[int, ...] | None = None
+    protocol: str | None = None
 
     @property
     def compute_domain(self) -> Domain:
@@ -80,6 +91,8 @@ class FusionSpec:
         if self.level == "segment":
             assert self.segment is not None
             return rules.fuse("mean", xs[0][:, [self.segment], :], domain=d)
+        if self.level == "views":
+            return self._fused_views(xs[0], ms[0], ps[0], d)
         if self.level == "single":
             assert self.consensus is not None
             return rules.fuse(self.consensus, xs[0], ms[0], domain=d, probs=ps[0])
@@ -95,16 +108,53 @@ class FusionSpec:
             probs=ps,
         )
 
+    def _fused_views(self, x: Array, m: npt.NDArray[np.bool_] | None, p: Array, d: Domain) -> Array:
+        """View consensus over the protocol's views (a video missing them all: uniform)."""
+        assert self.views is not None
+        idx = view_index(self.views, x.shape[1])
+        xv = x[:, idx, :]
+        if self.consensus is None or xv.shape[1] == 1:
+            return rules.fuse("mean", xv, domain=d)
+        mv = None if m is None else m[:, idx]
+        if mv is not None:
+            if mv.all():
+                mv = None
+            elif not mv.any(axis=1).all():  # no view of the protocol: present() marks it wrong
+                mv = mv | ~mv.any(axis=1, keepdims=True)
+        return rules.fuse(self.consensus, xv, mv, domain=d, probs=p[:, idx, :])
+
     def present(self, cache: LogProbCache) -> npt.NDArray[np.bool_] | None:
         """Videos (of the cache's chunk) that have this row's segment; None = all.
 
         A video without the segment counts as wrong for a ``segment`` row, as
-        in :mod:`fusionlab.diversity`.
+        in :mod:`fusionlab.diversity`; so does a video without any view of a
+        ``views`` row's protocol.
         """
+        if self.level == "views" and self.views is not None:
+            m = cache.mask(self.streams[0])
+            if m is None:
+                return None
+            return np.asarray(m[:, view_index(self.views, m.shape[1])].any(axis=1))
         if self.level != "segment" or self.segment is None:
             return None
         m = cache.mask(self.streams[0])
         return None if m is None else m[:, self.segment]
+
+    @property
+    def computes_as(self) -> FusionSpec:
+        """The spec of another level computing the same scores, or this one.
+
+        A ``views`` row over every view is the ``single`` row of its rule; one
+        over one view is that view's ``segment`` row. The pipeline computes such
+        rows once.
+        """
+        if self.level != "views" or self.views is None:
+            return self
+        if len(self.views) == 1:
+            return FusionSpec("segment", self.streams, None, None, "any", segment=self.views[0])
+        if self.protocol == "all" and self.views == tuple(range(len(self.views))):
+            return FusionSpec("single", self.streams, self.consensus, None, self.domain)
+        return self
 
     @property
     def output_domain(self) -> Domain:
@@ -124,6 +174,9 @@ class FusionSpec:
     def consensus_label(self) -> str:
         if self.level == "segment":
             return f"segment {(self.segment or 0) + 1}"
+        if self.level == "views":
+            label = PROTOCOL_LABELS.get(self.protocol or "", self.protocol or "views")
+            return label if self.consensus is None else f"{label}: {self.consensus}"
         if self.level == "flat":
             return "flat"
         return self.consensus or ""
@@ -256,7 +309,7 @@ def row_label(r: Mapping[str, Any]) -> str:
     dom = "" if spec.domain == "any" else f" ({spec.domain})"
     if spec.level == "segment":
         return f"{spec.streams_label} {spec.consensus_label}"
-    if spec.level == "single":
+    if spec.level in ("single", "views"):
         return f"{spec.streams_label} {spec.consensus_label}{dom}"
     fusion = spec.fusion or ""
     if spec.weights is not None:

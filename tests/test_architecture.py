@@ -47,6 +47,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "fusionlab.metrics",
             "fusionlab.validation",
             "fusionlab.fused",
+            "fusionlab.views",
         ),
     ),
     (

@@ -8,6 +8,7 @@ import sys
 from ..evaluate import (
     DEFAULT_RULES,
     DEFAULT_STREAM_WEIGHTS,
+    DEFAULT_VIEW_RULES,
     TUNED_MAX_ELEMENTS,
     EvaluateOptions,
     evaluate_files,
@@ -125,6 +126,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="adjust the p-values of the fusion rows against the best single stream over the "
         "rows compared in each evaluation: Holm (default), Benjamini-Hochberg or none",
     )
+    parser.add_argument(
+        "--view-consensus",
+        type=_rule_list,
+        default=DEFAULT_VIEW_RULES,
+        help="comma-separated view-consensus rules of the test-protocol rows (files declaring "
+        "views)",
+    )
+    parser.add_argument(
+        "--split-list",
+        metavar="LIST",
+        default=None,
+        help="official split list (path, 'path label' or 'path frames label' lines): report "
+        "per file the listed videos it has and lacks, and evaluate the listed videos present "
+        "in every file",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or notes")
     add_report_argument(parser)
 
@@ -150,6 +166,8 @@ def options_from_args(args: argparse.Namespace) -> EvaluateOptions:
         groups=args.groups,
         greedy=args.greedy,
         adjust=args.adjust,
+        view_consensus=tuple(args.view_consensus),
+        split_list=args.split_list,
     )
 
 

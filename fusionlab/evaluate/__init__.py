@@ -15,6 +15,7 @@ from .compare import ADJUST_NAMES, COMPARISON_FIELDS
 from .options import (
     DEFAULT_RULES,
     DEFAULT_STREAM_WEIGHTS,
+    DEFAULT_VIEW_RULES,
     TUNED_MAX_ELEMENTS,
     EvaluateOptions,
     WeightsLike,
@@ -38,6 +39,7 @@ __all__ = [
     "COMPARISON_FIELDS",
     "DEFAULT_RULES",
     "DEFAULT_STREAM_WEIGHTS",
+    "DEFAULT_VIEW_RULES",
     "SPLIT_MEAN_FIELDS",
     "TUNED_MAX_ELEMENTS",
     "EvaluateOptions",

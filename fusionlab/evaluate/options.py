@@ -17,6 +17,7 @@ from ..weights import WeightSpec, resolve_weights, weights_arg
 __all__ = [
     "DEFAULT_RULES",
     "DEFAULT_STREAM_WEIGHTS",
+    "DEFAULT_VIEW_RULES",
     "TUNED_MAX_ELEMENTS",
     "EvaluateOptions",
     "WeightsLike",
@@ -30,6 +31,12 @@ WeightsLike = WeightSpec | str | Mapping[str, float] | Sequence[float]
 #: Rules used for segment consensus and stream fusion by default: every
 #: registered rule that needs no fixed weights.
 DEFAULT_RULES: tuple[str, ...] = tuple(n for n, r in rules.RULES.items() if r.symmetric)
+#: View-consensus rules of the test-protocol rows (files declaring ``views``):
+#: the mean (of probabilities in the prob domain, of scores in the logit
+#: domain), the max, and the robust or confidence-aware rules; min (one bad
+#: crop vetoes a class), top-2 mean (close to max over many views) and the rank
+#: rules (made for few, different components) are left out by default.
+DEFAULT_VIEW_RULES: tuple[str, ...] = ("mean", "max", "median", "vote", "confidence_weighted")
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,8 @@ class EvaluateOptions:
     groups: str | None = None
     greedy: int = 0
     adjust: AdjustMethod = "holm"
+    view_consensus: tuple[str, ...] = DEFAULT_VIEW_RULES
+    split_list: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -116,6 +125,9 @@ class EvaluateOptions:
                 raise UsageError(f"unknown domain {d!r} (expected prob or logit)")
         for name in (*self.consensus, *self.fusion):
             rules.get_rule(name)
+        for name in self.view_consensus:
+            if not rules.get_rule(name).symmetric:
+                raise UsageError(f"view-consensus rule {name!r} needs weights; not a consensus")
         if self.bootstrap < 0:
             raise UsageError(f"--bootstrap must be >= 0, got {self.bootstrap}")
         if not 0 < self.confidence < 1:

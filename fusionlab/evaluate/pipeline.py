@@ -31,6 +31,7 @@ from ..errors import UsageError
 from ..fused import FusionSpec, LogProbCache, known_labels, row_label
 from ..groups import Grouping
 from ..scores import Evaluation, ScoreSet, group, load, resolve_paths
+from ..views import view_protocols
 from .clusters import evaluation_groups, group_info
 from .compare import (
     COMPARISON_FIELDS,
@@ -39,9 +40,11 @@ from .compare import (
     best_single_index,
     compare_with_best_single,
 )
+from .coverage import coverage_records, restrict_to_list
 from .options import TUNED_MAX_ELEMENTS, EvaluateOptions
 from .selection import best_of_many
 from .splits import split_means
+from .views import view_checks
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -132,6 +135,8 @@ def build_specs(ev: Evaluation, opts: EvaluateOptions) -> list[FusionSpec]:
             if latest and n_seg > 1:
                 for j in range(n_seg):
                     specs.append(FusionSpec("segment", key, None, None, "any", segment=j))
+            if latest:
+                specs += _view_specs(ev, key, opts, domains_for)
     if len(ev.streams) < 2:
         return specs
     keys = tuple((s, ev.epochs(s)[-1]) for s in ev.streams)
@@ -145,6 +150,27 @@ def build_specs(ev: Evaluation, opts: EvaluateOptions) -> list[FusionSpec]:
         for d in opts.domains:
             specs.append(FusionSpec("two-level", keys, "mean", "weighted", d, tuple(w)))
     return specs
+
+
+def _view_specs(
+    ev: Evaluation,
+    key: tuple[tuple[str, int | None], ...],
+    opts: EvaluateOptions,
+    domains_for: Callable[[str], list[Literal["prob", "logit", "any"]]],
+) -> list[FusionSpec]:
+    """The test-protocol rows of one stream whose file declares views (none otherwise)."""
+    layout = ev.sets[key[0]].views
+    if layout is None:
+        return []
+    out: list[FusionSpec] = []
+    for protocol, idx in view_protocols(*layout):
+        if len(idx) == 1:
+            out.append(FusionSpec("views", key, None, None, "any", views=idx, protocol=protocol))
+            continue
+        for c in opts.view_consensus:
+            for d in domains_for(c):
+                out.append(FusionSpec("views", key, c, None, d, views=idx, protocol=protocol))
+    return out
 
 
 # --------------------------------------------------------------------------- evaluate
@@ -185,6 +211,10 @@ def evaluate(
         extra: dict[str, Any] = {}
         vals = val_partners(evaluations)
         for ev, specs in all_specs:
+            checks = view_checks(ev)
+            if checks:
+                extra.setdefault("views", {})[ev.name] = checks
+                extra.setdefault("notes", []).extend(f"{ev.name}: {c['note']}" for c in checks)
             grouping = grouped.get(id(ev))
             rows, pairs, chosen, ginfo = _evaluate_one(
                 ev, specs, opts, bar.update, grouping=grouping
@@ -416,8 +446,11 @@ def _score(ev: Evaluation, specs: Sequence[FusionSpec], advance: Callable[[float
     for sl in chunks:
         cache = LogProbCache(ev, sl)
         yc = y[sl]
+        same: dict[FusionSpec, Array] = {}  # rows that compute the same scores, once
         for i, spec in enumerate(specs):
-            fused = spec.fused(ev, cache)
+            fused = same.get(spec.computes_as)
+            if fused is None:
+                fused = same[spec.computes_as] = spec.fused(ev, cache)
             c1 = metrics.correct_top_k(yc, fused, k=1, validate_args=False)
             c5 = metrics.correct_top_k(yc, fused, k=k5, validate_args=False)
             pr = metrics.predict(fused)
@@ -479,6 +512,8 @@ def _evaluate_one(
                 "spec": spec,
             }
         )
+        if spec.level == "views":  # the protocol's key and view positions, for JSON readers
+            rows[-1].update(protocol=spec.protocol, views=list(spec.views or ()))
     pairs = _pairs(ev, specs, sc.correct, opts)
     counts, ci = None, None
     if opts.bootstrap > 0 and specs:
@@ -618,6 +653,12 @@ def evaluate_files(
 ) -> Results:
     """Load, group, align and evaluate score files (globs allowed).
 
+    With ``options.split_list``, every file is restricted to the listed videos
+    (ids normalised as the importers do) and each evaluation runs on the listed
+    videos present in all its files; ``Results.extra["coverage"]`` says, per
+    evaluation and file, how many listed videos are scored and which are
+    missing (:mod:`fusionlab.evaluate.coverage`), and a note states it.
+
     Examples
     --------
     >>> import glob
@@ -625,5 +666,17 @@ def evaluate_files(
     >>> res.table[["streams", "consensus", "fusion", "top1"]].head()  # doctest: +SKIP
     """
     opts = options or EvaluateOptions()
-    _, evs = load_evaluations(patterns, allow_partial=opts.allow_partial)
-    return evaluate(evs, options=opts, progress=progress)
+    if opts.split_list is None:
+        _, evs = load_evaluations(patterns, allow_partial=opts.allow_partial)
+        return evaluate(evs, options=opts, progress=progress)
+    paths = resolve_paths(patterns)
+    if not paths:
+        raise UsageError("no score files given")
+    sets, cov = restrict_to_list([load(p) for p in paths], opts.split_list)
+    evs = group(sets, allow_partial=True)  # the common set: listed and in every file
+    coverage = coverage_records(evs, cov, opts.split_list)
+    results = evaluate(evs, options=opts, progress=progress)
+    results.extra["coverage"] = coverage
+    notes = [f"{name}: {c['note']}" for name, c in coverage.items()]
+    results.extra["notes"] = notes + list(results.extra.get("notes", []))
+    return results

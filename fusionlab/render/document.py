@@ -44,8 +44,10 @@ def to_document(results: Results) -> dict[str, Any]:
     has ``top1_wilson`` and the comparison with the best single stream
     (``diff_vs_best_single, diff_ci_low, diff_ci_high, mcnemar_p,
     mcnemar_p_adjusted, gain_p, gain_p_adjusted``; null where not compared),
-    adjusted by ``meta.adjust``. Accuracies are fractions in [0, 1]; no NaN
-    (null).
+    adjusted by ``meta.adjust``; ``views`` (streams declaring test-time
+    views: layout, duplicate and missing views) and ``coverage``
+    (``--split-list``: listed, evaluated and missing videos per file).
+    Accuracies are fractions in [0, 1]; no NaN (null).
     """
     accuracy: list[dict[str, Any]] = []
     tuned: list[dict[str, Any]] = []
@@ -80,7 +82,23 @@ def to_document(results: Results) -> dict[str, Any]:
             {"evaluation": ev_name, **json_value(b)}
             for ev_name, b in results.extra.get("best_of_many", {}).items()
         ],
+        **_views_and_coverage(results),
     }
+
+
+def _views_and_coverage(results: Results) -> dict[str, list[dict[str, Any]]]:
+    """``views`` (one row per stream declaring views: layout, duplicates, missing views) and
+    ``coverage`` (one row per evaluation run with ``--split-list``: every missing id)."""
+    views = [
+        {"evaluation": ev_name, **{k: json_value(v) for k, v in rec.items()}}
+        for ev_name, recs in results.extra.get("views", {}).items()
+        for rec in recs
+    ]
+    coverage = [
+        {"evaluation": ev_name, **{k: json_value(v) for k, v in rec.items()}}
+        for ev_name, rec in results.extra.get("coverage", {}).items()
+    ]
+    return {"views": views, "coverage": coverage}
 
 
 #: Row levels of tuned (weights chosen on labels) rows.

@@ -19,6 +19,7 @@ __all__ = [
     "best_of_many_note",
     "comparison_note",
     "describe",
+    "evaluation_notes",
     "format_results",
 ]
 
@@ -148,6 +149,16 @@ def describe(ev: Evaluation) -> str:
     return f"{ev.name}: {known} videos, {ev.n_classes} classes; streams {', '.join(parts)}{drop}"
 
 
+def evaluation_notes(results: Results, evaluation: str) -> list[str]:
+    """The notes every output shows for one evaluation: split-list coverage, test-time views."""
+    out = []
+    cov = results.extra.get("coverage", {}).get(evaluation)
+    if cov is not None:
+        out.append(str(cov["note"]))
+    out += [str(c["note"]) for c in results.extra.get("views", {}).get(evaluation, [])]
+    return out
+
+
 def format_results(results: Results, fmt: Format = "table") -> str:
     """Render the results as text, Markdown, CSV or JSON.
 
@@ -179,8 +190,15 @@ def format_results(results: Results, fmt: Format = "table") -> str:
     for title, desc, hdr, body in _split_sections(results):
         sections.append((title, desc, hdr, body, [], ""))
     for name, desc, hdr, rows, extra, after in sections:
+        notes = [f"note: {n}" for n in evaluation_notes(results, name)]
         if fmt == "markdown":
-            lines = [f"### {name}", "", desc.replace("\n", "\n\n"), ""]
+            lines = [
+                f"### {name}",
+                "",
+                desc.replace("\n", "\n\n"),
+                "",
+                *(x for n in notes for x in (n, "")),
+            ]
             lines.append("| " + " | ".join(hdr) + " |")
             lines.append("|" + "|".join("---:" if _right(h) else "---" for h in hdr) + "|")
             lines.extend(_md_row(r) for r in rows)
@@ -196,7 +214,12 @@ def format_results(results: Results, fmt: Format = "table") -> str:
             chunks.append("\n".join(lines) + "\n")
         else:
             widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(hdr)]
-            lines = [desc, _fmt_row(hdr, widths), _fmt_row(["-" * w for w in widths], widths)]
+            lines = [
+                desc,
+                *notes,
+                _fmt_row(hdr, widths),
+                _fmt_row(["-" * w for w in widths], widths),
+            ]
             lines.extend(_fmt_row(r, widths) for r in rows)
             lines += _groups_lines(results, name, fmt)
             if after:

@@ -16,6 +16,12 @@ The generative model, for video ``n`` of class ``y``, stream ``s`` and segment
   segments of one video are correlated; ``g`` correlates the errors of all
   streams (a video that is hard for one stream tends to be hard for all).
 
+**Test-time views.** With ``views=(T, K)`` the S = T x K segments are views,
+clip-major (entry ``t * K + k`` = clip ``t`` under crop ``k``, crop 0 the
+centre; ``meta["views"]`` is written), and ``clip_noise[s] * w[n, s, t, :]``
+adds noise shared by the crops of one clip. :func:`view_strengths` builds
+clip- and crop-dependent strengths ``clip[t] * crop[k]``.
+
 With ``video_noise = 0``, ``common_noise = 0`` and ``class_spread = 0`` every component is an
 independent Gaussian observation, and the Bayes-optimal fusion is the logit
 sum weighted by ``strength`` (weights proportional to the signal strengths):
@@ -28,6 +34,7 @@ HMDB51-like files (:func:`hmdb51_like`, :func:`write_scores`); its command line 
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +47,7 @@ import numpy.typing as npt
 from ..errors import UsageError
 from ..scores import ScoreKind, ScoreSet, build, save
 
-__all__ = ["SynthConfig", "hmdb51_like", "make_scores", "write_scores"]
+__all__ = ["SynthConfig", "hmdb51_like", "make_scores", "view_strengths", "write_scores"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,13 @@ class SynthConfig:
     dataset, split, subset : str
         Written to ``meta``.
     seed : int
+    views : (clips, crops) or None
+        The segments are test-time views (``n_segments`` must be clips x crops).
+    clip_noise : mapping of stream name to float
+        Standard deviation of the noise shared by the crops of one clip (views only).
+    noise_dtype : {"float64", "float32"}
+        Dtype of the per-segment noise draws; ``float32`` halves the memory and
+        time of large sets (different draws than ``float64`` for one seed).
     """
 
     n_videos: int = 1530
@@ -83,6 +97,18 @@ class SynthConfig:
     split: str = "1"
     subset: str = "test"
     seed: int = 0
+    views: tuple[int, int] | None = None
+    clip_noise: Mapping[str, float] = field(default_factory=dict)
+    noise_dtype: str = "float64"
+
+
+def view_strengths(clips: Sequence[float], crops: Sequence[float]) -> tuple[float, ...]:
+    """Per-view strengths ``clips[t] * crops[k]``, clip-major (entry ``t * K + k``).
+
+    >>> view_strengths([1.0, 2.0], [1.0, 0.5])
+    (1.0, 0.5, 2.0, 1.0)
+    """
+    return tuple(float(a * b) for a in clips for b in crops)
 
 
 def _strengths(cfg: SynthConfig) -> npt.NDArray[np.float64]:
@@ -123,6 +149,10 @@ def make_scores(config: SynthConfig | None = None, /, **overrides: Any) -> list[
         cfg = SynthConfig(**{**cfg.__dict__, **overrides})
     if cfg.n_videos < 1 or cfg.n_classes < 2 or cfg.n_segments < 1 or not cfg.streams:
         raise UsageError("need n_videos >= 1, n_classes >= 2, n_segments >= 1 and a stream")
+    if cfg.noise_dtype not in ("float32", "float64"):
+        raise UsageError(f"noise_dtype must be float32 or float64, got {cfg.noise_dtype!r}")
+    if cfg.views is not None and (min(cfg.views) < 1 or math.prod(cfg.views) != cfg.n_segments):
+        raise UsageError(f"views {cfg.views} must be positive and multiply to n_segments")
     rng = np.random.default_rng(cfg.seed)
     n, c, s = cfg.n_videos, cfg.n_classes, cfg.n_segments
     strength = _strengths(cfg)
@@ -138,7 +168,15 @@ def make_scores(config: SynthConfig | None = None, /, **overrides: Any) -> list[
         onehot = np.zeros((n, 1, c))
         onehot[np.arange(n), 0, labels] = 1.0
         shared = cfg.video_noise.get(name, 0.0) * rng.standard_normal((n, 1, c))
-        logits = signal * onehot + shared + common + rng.standard_normal((n, s, c))
+        nd = np.dtype(cfg.noise_dtype)
+        logits = (signal * onehot + shared + common).astype(nd, copy=False)
+        logits = logits + rng.standard_normal((n, s, c), dtype=nd)
+        if cfg.views is not None and cfg.clip_noise.get(name, 0.0):
+            t, k = cfg.views
+            w = rng.standard_normal((n, t, 1, c), dtype=nd)
+            w *= cfg.clip_noise[name]
+            logits.reshape(n, t, k, c)[...] += w  # shared by the crops of a clip
+        views = None if cfg.views is None else {"clips": cfg.views[0], "crops": cfg.views[1]}
         scores = _to_kind(logits, cfg.kind).astype(cfg.dtype)
         out.append(
             build(
@@ -153,6 +191,7 @@ def make_scores(config: SynthConfig | None = None, /, **overrides: Any) -> list[
                 split=cfg.split,
                 subset=cfg.subset,
                 sampling=f"synthetic, {s} segments",
+                views=views,
                 created_by="fusionlab.synth",
                 synth={
                     "seed": cfg.seed,

@@ -28,6 +28,7 @@ from .rows import (
     tuned_section,
 )
 from .segments import importance_section, segments_section
+from .views import VIEW_EXTRAS, coverage_section, views_section
 from .weight_curve import weight_curve_section
 
 #: Entries of ``Results.extra`` that the complementarity section already shows
@@ -228,9 +229,15 @@ def _evaluation_section(
     )
     sec = Section(ev.name, level=2)
     sec.children.append(summary_section(ctx))
+    cov = coverage_section(ctx, extras.get("coverage"))
+    if cov is not None:
+        sec.children.append(cov)
     if best_single is not None and best_fusion is not None:
         sec.children.append(comparison_section(ctx, fact, best_single, best_fusion))
     sec.children.append(singles_section(ctx, singles))
+    views = views_section(ctx, extras.get("views"))
+    if views is not None:
+        sec.children.append(views)
     if fusions:
         sec.children.append(fusion_rules_section(ctx, fusions, singles))
     weighted = [r for r in fusions if r["spec"].fusion == "weighted"]
@@ -270,8 +277,8 @@ def _evaluation_section(
             continue  # the complementarity section shows these (and more)
         if name == "importance" and imp is not None:
             continue  # shown above, formatted
-        if name == "groups":
-            continue  # in the summary and the notes
+        if name == "groups" or name in VIEW_EXTRAS:
+            continue  # groups: in the summary and the notes; views, coverage: their sections
         sec.children.append(extra_section(name, value, level=3, prefix=ctx.fig("x-")))
     for child in sec.children:
         for s in child.walk():
