@@ -92,6 +92,11 @@ class Rule:
     output : {"domain", "prob"}
         The domain of the raw fused scores: the rule's ``domain`` argument, or
         always probability-like non-negative scores (vote).
+    in_default_table : bool
+        Part of the default table of ``fusionlab evaluate`` (every symmetric
+        rule but the rank rules, which sort every component's classes: on a
+        Kinetics-sized evaluation that sort alone would take minutes; ask for
+        them with ``--consensus`` / ``--fusion``).
     """
 
     name: str
@@ -102,6 +107,7 @@ class Rule:
     domain_invariant: bool = False
     symmetric: bool = True
     output: Literal["domain", "prob"] = "domain"
+    in_default_table: bool = True
 
     def output_domain(self, domain: Domain) -> Domain:
         """Domain of the raw fused scores when the rule runs in ``domain``."""
@@ -450,6 +456,7 @@ RULES: dict[str, Rule] = {
             "Borda count of class ranks, ties by mean probability",
             domain_invariant=True,
             output="prob",
+            in_default_table=False,
         ),
         Rule(
             "reciprocal_rank",
@@ -459,6 +466,7 @@ RULES: dict[str, Rule] = {
             {"k": 60.0},
             domain_invariant=True,
             output="prob",
+            in_default_table=False,
         ),
         Rule(
             "variance_weighted",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -281,3 +283,33 @@ def test_reciprocal_rank_by_hand() -> None:
     np.testing.assert_allclose(rules.fuse("reciprocal_rank", x, domain="logit", k=1)[0], want1)
     with pytest.raises(UsageError, match="k must be a finite number"):
         rules.fuse("reciprocal_rank", x, domain="prob", k=-1)
+
+
+def test_rank_rules_are_in_the_registry_but_not_the_default_table() -> None:
+    from fusionlab.evaluate import DEFAULT_RULES, SYMMETRIC_RULES
+
+    assert {n for n, r in rules.RULES.items() if not r.in_default_table} == {
+        "borda",
+        "reciprocal_rank",
+    }
+    assert "borda" in SYMMETRIC_RULES and "borda" not in DEFAULT_RULES
+    assert set(DEFAULT_RULES) < set(SYMMETRIC_RULES)
+
+
+def test_rank_rules_on_request_through_the_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from fusionlab import cli, synth
+
+    files = [str(p) for p in synth.write_scores(tmp_path, synth.SynthConfig(n_videos=40, seed=1))]
+    argv = ["evaluate", *files, "--format", "json", "-q", "--tuned", "never", "--bootstrap", "0"]
+    assert cli.main(argv) == 0
+    plain = json.loads(capsys.readouterr().out)["accuracy"]
+    ranked = {"borda", "reciprocal_rank"}
+    assert not any({r["consensus"], r["fusion"]} & ranked for r in plain)
+    assert cli.main([*argv, "--consensus", "mean,borda", "--fusion", "reciprocal_rank"]) == 0
+    rows = json.loads(capsys.readouterr().out)["accuracy"]
+    assert any(r["consensus"] == "borda" and r["level"] == "single" for r in rows)
+    assert any(r["fusion"] == "reciprocal_rank" for r in rows)

@@ -8,6 +8,7 @@ import sys
 from ..evaluate import (
     DEFAULT_RULES,
     DEFAULT_STREAM_WEIGHTS,
+    SYMMETRIC_RULES,
     DEFAULT_VIEW_RULES,
     TUNED_MAX_ELEMENTS,
     EvaluateOptions,
@@ -31,9 +32,9 @@ __all__ = [
 def _rule_list(text: str) -> tuple[str, ...]:
     names = tuple(n.strip() for n in text.split(",") if n.strip())
     for n in names:
-        if n not in DEFAULT_RULES:
+        if n not in SYMMETRIC_RULES:
             raise argparse.ArgumentTypeError(
-                f"unknown rule {n!r} (known: {', '.join(DEFAULT_RULES)})"
+                f"unknown rule {n!r} (known: {', '.join(SYMMETRIC_RULES)})"
             )
     return names
 

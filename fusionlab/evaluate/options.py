@@ -17,6 +17,7 @@ from ..weights import WeightSpec, resolve_weights, weights_arg
 __all__ = [
     "DEFAULT_RULES",
     "DEFAULT_STREAM_WEIGHTS",
+    "SYMMETRIC_RULES",
     "DEFAULT_VIEW_RULES",
     "TUNED_MAX_ELEMENTS",
     "EvaluateOptions",
@@ -30,7 +31,11 @@ DEFAULT_STREAM_WEIGHTS: tuple[tuple[float, ...], ...] = ((1, 1), (1, 1.5), (2, 1
 WeightsLike = WeightSpec | str | Mapping[str, float] | Sequence[float]
 #: Rules used for segment consensus and stream fusion by default: every
 #: registered rule that needs no fixed weights.
-DEFAULT_RULES: tuple[str, ...] = tuple(n for n, r in rules.RULES.items() if r.symmetric)
+DEFAULT_RULES: tuple[str, ...] = tuple(
+    n for n, r in rules.RULES.items() if r.symmetric and r.in_default_table
+)
+#: Every rule ``--consensus`` and ``--fusion`` accept (those needing no fixed weights).
+SYMMETRIC_RULES: tuple[str, ...] = tuple(n for n, r in rules.RULES.items() if r.symmetric)
 #: View-consensus rules of the test-protocol rows (files declaring ``views``):
 #: the mean (of probabilities in the prob domain, of scores in the logit
 #: domain), the max, and the robust or confidence-aware rules; min (one bad
