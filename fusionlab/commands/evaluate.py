@@ -8,8 +8,8 @@ import sys
 from ..evaluate import (
     DEFAULT_RULES,
     DEFAULT_STREAM_WEIGHTS,
-    SYMMETRIC_RULES,
     DEFAULT_VIEW_RULES,
+    SYMMETRIC_RULES,
     TUNED_MAX_ELEMENTS,
     EvaluateOptions,
     evaluate_files,

@@ -17,8 +17,8 @@ from ..weights import WeightSpec, resolve_weights, weights_arg
 __all__ = [
     "DEFAULT_RULES",
     "DEFAULT_STREAM_WEIGHTS",
-    "SYMMETRIC_RULES",
     "DEFAULT_VIEW_RULES",
+    "SYMMETRIC_RULES",
     "TUNED_MAX_ELEMENTS",
     "EvaluateOptions",
     "WeightsLike",
