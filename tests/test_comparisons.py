@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -134,10 +135,16 @@ def test_tuned_rows_join_the_mcnemar_family() -> None:
     tuned = [r for r in rows if r["level"] in ("grid", "learned")]
     family = [r for r in rows if r["mcnemar_p"] is not None]
     assert tuned and all(r in family for r in tuned)
-    assert all(r["gain_p"] is None for r in tuned)  # the search returns no held-out predictions
+    # held-out predictions against the same best single stream: a bootstrap p too
+    assert all(r["gain_p"] is not None for r in tuned)
     want = multipletests([r["mcnemar_p"] for r in family], method="holm")[1]
     np.testing.assert_allclose([r["mcnemar_p_adjusted"] for r in family], want, atol=1e-12)
-    assert res.extra["comparisons"][res.evaluations[0].name]["n_mcnemar"] == len(family)
+    gains = [r for r in rows if r["gain_p"] is not None]
+    assert all(r in gains for r in tuned)
+    want = multipletests([r["gain_p"] for r in gains], method="holm")[1]
+    np.testing.assert_allclose([r["gain_p_adjusted"] for r in gains], want, atol=1e-12)
+    comp = res.extra["comparisons"][res.evaluations[0].name]
+    assert comp["n_mcnemar"] == len(family) and comp["n_gain"] == len(gains)
 
 
 def test_wilson_interval_of_every_row_matches_scipy() -> None:
@@ -278,3 +285,28 @@ def test_adjust_on_the_command_line(tmp_path: Any, capsys: pytest.CaptureFixture
     with pytest.raises(SystemExit) as exc:  # argparse refuses an unknown method
         cli.main([*argv, "--adjust", "bonferroni"])
     assert exc.value.code == 2
+
+
+def test_tuned_rows_are_compared_with_the_tables_best_single_stream(tmp_path: Path) -> None:
+    """Tuned rows: the gain of their held-out predictions over the table's best single row."""
+    from fusionlab.scores import load
+
+    files = synth.write_scores(tmp_path, synth.SynthConfig(n_videos=120, n_segments=2, seed=4))
+    res = evaluate(
+        group([load(p) for p in files]),
+        options=EvaluateOptions(bootstrap=300, repeats=1),
+        progress=False,
+    )
+    rows = res.records
+    untuned = [r for r in rows if r["level"] in ("two-level", "flat")]
+    tuned = [r for r in rows if r["level"] in ("grid", "learned")]
+    assert tuned and untuned
+    label = untuned[0]["best_single"]
+    best = next(r for r in rows if r["level"] == "single" and r["spec"] is not None)
+    for r in tuned:
+        assert "held_out_correct" not in r
+        assert r["best_single"] == label
+        assert r["gain_p"] is not None and 0 < r["gain_p"] <= 1
+        assert r["diff_ci_low"] <= r["diff_vs_best_single"] <= r["diff_ci_high"]
+        # one repeat: the held-out predictions' accuracy is the honest top-1
+        assert r["diff_vs_best_single"] + best["top1"] == pytest.approx(r["honest_top1"])

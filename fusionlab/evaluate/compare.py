@@ -9,11 +9,10 @@ bootstrap interval (``diff_ci_low``, ``diff_ci_high``) and a two-sided
 bootstrap p-value (``gain_p``), all from the resamples of the rows' top-1
 intervals (:func:`fusionlab.metrics.paired_bootstrap_test`), and McNemar's
 test (``mcnemar_p``, :func:`fusionlab.metrics.mcnemar`, exact below 25
-discordant videos). Tuned rows bring their own comparison from
-:func:`fusionlab.search.summary_rows` (held-out predictions of the first
-repeat against the best single stream of mean consensus in their domain,
-named in their ``best_single``; no ``gain_p``, because the search returns no
-held-out predictions to resample).
+discordant videos). Tuned rows are compared with the same best single stream
+through their held-out predictions (first repeat of the cross-fitting, or the
+test predictions of weights tuned on val; :func:`compare_tuned`), on the same
+resamples.
 
 Both p-values are then adjusted over the family of rows compared in the
 evaluation (:func:`fusionlab.metrics.adjust_pvalues`: Holm by default,
@@ -27,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -40,9 +40,11 @@ __all__ = [
     "ADJUST_NAMES",
     "COMPARISON_FIELDS",
     "FUSION_LEVELS",
+    "Reference",
     "add_wilson",
     "adjust_family",
     "best_single_index",
+    "compare_tuned",
     "compare_with_best_single",
 ]
 
@@ -124,6 +126,58 @@ def compare_with_best_single(
             r["diff_ci_low"] = float(test.low[j])
             r["diff_ci_high"] = float(test.high[j])
             r["gain_p"] = float(test.pvalue[j])
+
+
+@dataclass(frozen=True, eq=False)
+class Reference:
+    """The best single stream of one evaluation, for comparing rows with it.
+
+    Attributes
+    ----------
+    correct : ndarray of shape (n_videos,), bool
+        Its top-1 correctness on the scored videos (known labels, table order).
+    label : str
+        Its row label.
+    counts : ndarray of shape (n_resamples, n_videos), int, or None
+        The bootstrap resamples of the rows' intervals (None: bootstrap off).
+    """
+
+    correct: BoolArray
+    label: str
+    counts: npt.NDArray[np.int32] | None
+
+
+def compare_tuned(
+    rows: Sequence[dict[str, Any]], ref: Reference | None, *, confidence: float
+) -> None:
+    """Compare tuned rows with the best single stream through their held-out predictions.
+
+    Every row's ``held_out_correct`` (bool, one per scored video, from
+    :func:`fusionlab.search.summary_rows`) is removed; where it is there and
+    ``ref`` is given, the row's comparison fields are those of its held-out
+    predictions against ``ref`` on ``ref.counts``, as :func:`compare_with_best_single`
+    sets them for the untuned rows.
+    """
+    held = [r.pop("held_out_correct", None) for r in rows]
+    if ref is None:
+        return
+    idx = [i for i, h in enumerate(held) if h is not None and h.shape == ref.correct.shape]
+    if not idx:
+        return
+    a = np.stack([held[i] for i in idx]).astype(bool)
+    test = None
+    if ref.counts is not None:
+        test = metrics.paired_bootstrap_test(
+            a, ref.correct, counts=ref.counts, confidence=confidence, validate_args=False
+        )
+    for j, i in enumerate(idx):
+        r = rows[i]
+        r["best_single"] = ref.label
+        r["diff_vs_best_single"] = float(a[j].mean() - ref.correct.mean())
+        r["mcnemar_p"] = metrics.mcnemar(a[j], ref.correct).pvalue
+        r["diff_ci_low"] = None if test is None else float(test.low[j])
+        r["diff_ci_high"] = None if test is None else float(test.high[j])
+        r["gain_p"] = None if test is None else float(test.pvalue[j])
 
 
 def adjust_family(rows: Sequence[dict[str, Any]], *, method: str) -> dict[str, int]:

@@ -35,9 +35,11 @@ from ..views import view_protocols
 from .clusters import evaluation_groups, group_info
 from .compare import (
     COMPARISON_FIELDS,
+    Reference,
     add_wilson,
     adjust_family,
     best_single_index,
+    compare_tuned,
     compare_with_best_single,
 )
 from .coverage import coverage_records, restrict_to_list
@@ -216,7 +218,7 @@ def evaluate(
                 extra.setdefault("views", {})[ev.name] = checks
                 extra.setdefault("notes", []).extend(f"{ev.name}: {c['note']}" for c in checks)
             grouping = grouped.get(id(ev))
-            rows, pairs, chosen, ginfo = _evaluate_one(
+            rows, pairs, chosen, ginfo, ref = _evaluate_one(
                 ev, specs, opts, bar.update, grouping=grouping
             )
             if ginfo is not None:
@@ -225,7 +227,7 @@ def evaluate(
                 extra.setdefault("complementarity", {})[ev.name] = pairs
             if chosen is not None:
                 extra.setdefault("best_of_many", {})[ev.name] = chosen
-            rows = _with_tuned(ev, rows, opts, vals.get(id(ev)), extra, grouping, ginfo)
+            rows = _with_tuned(ev, rows, opts, vals.get(id(ev)), extra, grouping, ginfo, ref)
             family = adjust_family(rows, method=opts.adjust)
             best = best_single_index(rows, ev)
             extra.setdefault("comparisons", {})[ev.name] = {
@@ -259,8 +261,12 @@ def _with_tuned(
     extra: dict[str, Any],
     grouping: Grouping | None = None,
     ginfo: dict[str, Any] | None = None,
+    ref: Reference | None = None,
 ) -> list[dict[str, Any]]:
-    """``rows`` with the tuned rows of ``ev`` placed among them (when asked and possible)."""
+    """``rows`` with the tuned rows of ``ev`` placed among them (when asked and possible).
+
+    The tuned rows are compared with the table's best single stream ``ref``.
+    """
     if not _wants_tuned(ev, opts):
         return rows
     n_known = int((ev.labels >= 0).sum())
@@ -272,6 +278,7 @@ def _with_tuned(
         return rows
     codes = None if grouping is None else grouping.codes
     tuned, importance = _tuned_rows(ev, opts, val=val, groups=codes)
+    compare_tuned(tuned, ref, confidence=opts.confidence)
     extra.setdefault("importance", {})[ev.name] = importance
     return _sorted_rows(rows + tuned)
 
@@ -475,9 +482,13 @@ def _evaluate_one(
     *,
     grouping: Grouping | None = None,
 ) -> tuple[
-    list[dict[str, Any]], list[dict[str, Any]], dict[str, Any] | None, dict[str, Any] | None
+    list[dict[str, Any]],
+    list[dict[str, Any]],
+    dict[str, Any] | None,
+    dict[str, Any] | None,
+    Reference | None,
 ]:
-    """The untuned rows (best first), the stream pairs, the best-of-many estimate, the groups.
+    """Untuned rows (best first), stream pairs, best of many, groups, the best single stream.
 
     With ``grouping`` the paired resamples draw whole groups (cluster bootstrap)
     and the groups' entry says how much the intervals widened (None without).
@@ -540,14 +551,10 @@ def _evaluate_one(
     add_wilson(rows, confidence=opts.confidence)
     ordered = _sorted_rows(rows)
     best = best_single_index(ordered, sc.ev)
-    compare_with_best_single(
-        rows,
-        sc.correct,
-        None if best is None else next(i for i, r in enumerate(rows) if r is ordered[best]),
-        counts=counts,
-        confidence=opts.confidence,
-    )
-    return ordered, pairs, _best_of_many(rows, sc, opts, codes), ginfo
+    at = None if best is None else next(i for i, r in enumerate(rows) if r is ordered[best])
+    compare_with_best_single(rows, sc.correct, at, counts=counts, confidence=opts.confidence)
+    ref = None if at is None else Reference(sc.correct[at], row_label(rows[at]), counts)
+    return ordered, pairs, _best_of_many(rows, sc, opts, codes), ginfo, ref
 
 
 def _best_of_many(

@@ -141,9 +141,12 @@ def summary_rows(
     the oracle values (chosen on the same videos), plus ``components, over,
     oracle_top1, oracle_top5, honest_top1, honest_top1_std, honest_top5,
     selection, folds, repeats, n_points`` and a comparison of the held-out
-    (first-repeat) predictions with the best single stream: ``best_single,
-    diff_vs_best_single, diff_ci_low, diff_ci_high, mcnemar_p``. Accuracies are
-    fractions.
+    (first-repeat) predictions with the best single stream of mean consensus
+    in this domain: ``best_single, diff_vs_best_single, diff_ci_low,
+    diff_ci_high, mcnemar_p``, and those held-out predictions themselves,
+    ``held_out_correct`` (bool, one per video with a label), with which the
+    pipeline compares the row with its table's best single stream instead.
+    Accuracies are fractions.
     """
     dom = check_domain(domain)
     known = evaluation.labels >= 0
@@ -303,6 +306,7 @@ def _grid_row(ctx: _Context, comp: Components, step: float) -> dict[str, Any]:
         }
     )
     row.update(significance(g.held_out_correct, ctx.single_correct, **ctx.kw))
+    row["held_out_correct"] = g.held_out_correct
     return row
 
 
@@ -341,6 +345,7 @@ def _greedy_row(ctx: _Context, comp: Components, n_iter: int) -> dict[str, Any]:
         }
     )
     row.update(significance(g.held_out_correct, ctx.single_correct, **ctx.kw))
+    row["held_out_correct"] = g.held_out_correct
     return row
 
 
@@ -379,6 +384,7 @@ def _learned_row(ctx: _Context, comp: Components, method: _Method) -> dict[str, 
         }
     )
     row.update(significance(res.held_out_correct, ctx.single_correct, **ctx.kw))
+    row["held_out_correct"] = res.held_out_correct
     return row
 
 
